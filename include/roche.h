@@ -1,0 +1,364 @@
+/*
+ * roche.h - libroche, an embeddable append-only blob store.
+ *
+ * libroche is the storage of rochefort ("push data, get a file offset back")
+ * as a library. This header is the whole public API: what is not declared
+ * here is not API.
+ *
+ * MODEL
+ *   A store is a root directory. Namespaces are its subdirectories, and each
+ *   namespace holds bucket files named append.<bucket>.raw:
+ *
+ *     <root>/<namespace>/append.<bucket>.raw
+ *
+ *   roche_append() writes a record at the end of one bucket file and returns
+ *   its offset, (bucket << 50) | (byte position of the record's header).
+ *   Offsets are forever: they stay valid across closes, crashes and reopens
+ *   with another bucket count.
+ *
+ * RECORD FORMAT (rochefort's, byte for byte; all integers little-endian)
+ *     u32 length        length of the value in bytes
+ *     u64 time          wall-clock time of the append, ns since the epoch
+ *     u32 crc           CRC-32 (IEEE, zlib's crc32) of the 12 bytes above
+ *     u8  value[length]
+ *   After roche_close() a bucket file is exactly the concatenation of its
+ *   records: no padding, no trailer. While a store is open for writing,
+ *   bucket files carry zero-filled space reserved past the last record.
+ *
+ * GUARANTEES
+ *   - No fsync unless asked for (roche_sync(), ROCHE_SYNC_ALWAYS).
+ *   - Every append that returned survives a crash of the process (kill -9):
+ *     records are written into the kernel's page cache before the call
+ *     returns. A machine crash may lose the newest records, but garbage is
+ *     never returned as data: each header is checked against its CRC.
+ *   - Recovery: opening a namespace for writing walks each bucket and keeps
+ *     the longest chain of valid records. A torn or garbage tail is cut off
+ *     (reported by roche_stat()); open never fails because of one. Damage in
+ *     the middle of a file, followed by valid records, is skipped over and
+ *     kept, never truncated: see roche_scan_next().
+ *   - One writing process per store: an advisory lock on <root>/.roche.lock.
+ *     A second writer gets ROCHE_ELOCKED at once. Any number of read-only
+ *     handles, in any process, may be open beside the writer and see its
+ *     new appends.
+ *
+ * THREADS
+ *   One roche_db serves any number of threads at once, for every call.
+ *   Appends to different buckets run in parallel; appends to one bucket are
+ *   serialized; gets and scans never wait for appends. A roche_scan
+ *   iterator and a roche_values result belong to one thread at a time.
+ *   roche_close() must not race with other calls on the same handle.
+ *
+ * ERRORS
+ *   Every int-returning call returns ROCHE_OK (0) or a negative ROCHE_E*
+ *   code. roche_strerror() gives static text for a code; roche_last_error()
+ *   gives the detail of the calling thread's most recent failure (a path,
+ *   an errno text), valid until that thread's next failing call. No C++
+ *   exception, abort or assert crosses this API.
+ *
+ * MEMORY
+ *   Whatever a roche_* call hands out is released by the call named in its
+ *   documentation (roche_free(), roche_values_free(), roche_scan_free()),
+ *   never by the caller's own free(). Releasing NULL is always a no-op.
+ */
+#ifndef ROCHE_H
+#define ROCHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define ROCHE_API
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define ROCHE_API __attribute__((visibility("default")))
+#else
+#define ROCHE_API
+#endif
+
+/* Version. CMake reads these three lines: they are the one source of truth. */
+#define ROCHE_VERSION_MAJOR 0
+#define ROCHE_VERSION_MINOR 1
+#define ROCHE_VERSION_PATCH 0
+#define ROCHE_VERSION_NUMBER \
+    (ROCHE_VERSION_MAJOR * 10000 + ROCHE_VERSION_MINOR * 100 + ROCHE_VERSION_PATCH)
+
+/** Return codes. Negative codes sit far from errno values, as LMDB's do. */
+#define ROCHE_OK 0           /**< success */
+#define ROCHE_DONE 1         /**< roche_scan_next(): no more records */
+#define ROCHE_EINVAL (-30901)    /**< invalid argument (NULL, bad name, ...) */
+#define ROCHE_ENOTFOUND (-30902) /**< no record or namespace there */
+#define ROCHE_ECORRUPT (-30903)  /**< a header fails its CRC or its length */
+#define ROCHE_EIO (-30904)       /**< a system call failed; see roche_last_error() */
+#define ROCHE_ENOMEM (-30905)    /**< out of memory */
+#define ROCHE_ETOOBIG (-30906)   /**< value longer than ROCHE_MAX_VALUE */
+#define ROCHE_ELOCKED (-30907)   /**< another handle has the store open for writing */
+#define ROCHE_EREADONLY (-30908) /**< write call on a read-only handle */
+#define ROCHE_EINTERNAL (-30909) /**< a bug in libroche; please report it */
+
+/** The longest value a record can hold: 4 GiB - 1. */
+#define ROCHE_MAX_VALUE 0xFFFFFFFFu
+/** The most buckets a namespace can have (offsets keep 13 bits for it). */
+#define ROCHE_MAX_BUCKETS 8191u
+/** Buckets per namespace when no option says otherwise. */
+#define ROCHE_DEFAULT_BUCKETS 8u
+/** Bits of an offset that hold the position inside a bucket file. */
+#define ROCHE_OFFSET_BITS 50
+
+/** Sync policies for roche_options_set_sync(). */
+#define ROCHE_SYNC_NEVER 0  /**< the default, as in rochefort: no fsync */
+#define ROCHE_SYNC_ALWAYS 1 /**< msync and fdatasync before each append returns */
+
+typedef struct roche_db roche_db;           /**< an open store (opaque) */
+typedef struct roche_options roche_options; /**< open options (opaque) */
+typedef struct roche_values roche_values;   /**< result of roche_multiget() */
+typedef struct roche_scan roche_scan;       /**< a scan iterator */
+
+/* ------------------------------------------------------------------------
+ * Version and errors
+ * ------------------------------------------------------------------------ */
+
+/** Return the library's version as "MAJOR.MINOR.PATCH" (static text).
+ *  Compare with ROCHE_VERSION_* to check header and library agree. */
+ROCHE_API const char *roche_version(void);
+
+/** Return the library's ROCHE_VERSION_NUMBER. */
+ROCHE_API int roche_version_number(void);
+
+/** Return static text for a return code; unknown codes get a generic text.
+ *  Never NULL. */
+ROCHE_API const char *roche_strerror(int code);
+
+/** Return the detail of the calling thread's most recent failure, or "" if
+ *  it has had none. Read it on the failing thread, right after the failing
+ *  call. Never NULL. */
+ROCHE_API const char *roche_last_error(void);
+
+/** Release memory handed out by roche_get(), roche_namespaces() and other
+ *  calls that say so. NULL is a no-op. */
+ROCHE_API void roche_free(void *p);
+
+/* ------------------------------------------------------------------------
+ * Options
+ * ------------------------------------------------------------------------ */
+
+/** Create an options object holding the defaults: ROCHE_DEFAULT_BUCKETS
+ *  buckets, read-write, ROCHE_SYNC_NEVER. Returns NULL when out of memory.
+ *  The object can be freed as soon as roche_open() returns. */
+ROCHE_API roche_options *roche_options_new(void);
+
+/** Free an options object. NULL is a no-op. */
+ROCHE_API void roche_options_free(roche_options *opts);
+
+/** Set how many bucket files a namespace gets (1..ROCHE_MAX_BUCKETS).
+ *  A namespace that already has more bucket files keeps them all: its
+ *  bucket count never shrinks, so ids keep hashing to the same bucket.
+ *  @return ROCHE_OK, or ROCHE_EINVAL (NULL opts, 0, more than the maximum). */
+ROCHE_API int roche_options_set_buckets(roche_options *opts, uint32_t buckets);
+
+/** Open the store read-only (non-zero) or read-write (0, the default).
+ *  A read-only handle takes no lock, creates nothing and writes nothing;
+ *  it sees appends made by a writer in another process.
+ *  @return ROCHE_OK, or ROCHE_EINVAL for NULL opts. */
+ROCHE_API int roche_options_set_read_only(roche_options *opts, int read_only);
+
+/** Set the sync policy: ROCHE_SYNC_NEVER (default) or ROCHE_SYNC_ALWAYS.
+ *  @return ROCHE_OK, or ROCHE_EINVAL for NULL opts or an unknown policy. */
+ROCHE_API int roche_options_set_sync(roche_options *opts, int policy);
+
+/* ------------------------------------------------------------------------
+ * Store
+ * ------------------------------------------------------------------------ */
+
+/** Open the store at directory root.
+ *  Read-write: creates root (and missing parents) if needed and takes the
+ *  store's writer lock. Read-only: root must exist.
+ *  Namespaces are opened, and recovered, on first use.
+ *  @param root  directory path; not NULL, not empty
+ *  @param opts  options, or NULL for the defaults
+ *  @param out   receives the handle; set to NULL on failure
+ *  @return ROCHE_OK; ROCHE_EINVAL (NULL/empty arguments); ROCHE_ELOCKED
+ *          (another handle, in this or another process, writes to root);
+ *          ROCHE_ENOTFOUND (read-only and root does not exist); ROCHE_EIO
+ *          (root is not a directory, permission denied, ...); ROCHE_ENOMEM. */
+ROCHE_API int roche_open(const char *root, const roche_options *opts, roche_db **out);
+
+/** Close the store: trim every bucket file to its last record, unmap and
+ *  close the files, release the lock, free the handle. Outstanding
+ *  roche_scan iterators must be freed first. NULL is a no-op.
+ *  @return ROCHE_OK, or ROCHE_EIO if a file could not be trimmed (the
+ *          handle is freed all the same; the next open recovers). */
+ROCHE_API int roche_close(roche_db *db);
+
+/* ------------------------------------------------------------------------
+ * Writing
+ *
+ * Namespaces: ns NULL or "" means "default". A name must be 1..255 bytes,
+ * not "." or "..", contain no '/', and not start with '.' (reserved);
+ * others get ROCHE_EINVAL and nothing is created or read outside root.
+ *
+ * Buckets: with an id, the bucket is crc32(id) % buckets, so one id's
+ * records stay in one file, in order (as long as the bucket count is not
+ * changed). Without an id (NULL), each thread gets its own bucket, round
+ * robin in order of first use, so concurrent writers do not contend.
+ * ------------------------------------------------------------------------ */
+
+/** Append one value and return its offset.
+ *  @param ns      namespace (see above)
+ *  @param id      NUL-terminated id choosing the bucket, or NULL
+ *  @param data    the value; may be NULL when len is 0
+ *  @param len     value length, at most ROCHE_MAX_VALUE; 0 is valid
+ *  @param offset  receives the record's offset; may be NULL
+ *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ETOOBIG; ROCHE_EREADONLY;
+ *          ROCHE_EIO (no space, file size limit, ...); ROCHE_ENOMEM. */
+ROCHE_API int roche_append(roche_db *db, const char *ns, const char *id,
+                           const void *data, size_t len, uint64_t *offset);
+
+/** Append count values in one call; all go to one bucket, one after the
+ *  other, and offsets[i] receives the offset of value i.
+ *  The values lie back to back in data: value i is lens[i] bytes long and
+ *  starts where value i-1 ends. Every length is checked before anything is
+ *  written. A process crash during the call may keep a prefix of the batch.
+ *  @param offsets  receives count offsets; may be NULL
+ *  @return as roche_append(); ROCHE_OK for count 0. */
+ROCHE_API int roche_append_many(roche_db *db, const char *ns, const char *id,
+                                const void *data, const size_t *lens, size_t count,
+                                uint64_t *offsets);
+
+/** fsync one namespace: every bucket file's records reach the disk.
+ *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_EREADONLY; ROCHE_EIO. A namespace
+ *          that has never been written to is ROCHE_OK (nothing to do). */
+ROCHE_API int roche_sync_namespace(roche_db *db, const char *ns);
+
+/** fsync every namespace this handle has open. */
+ROCHE_API int roche_sync(roche_db *db);
+
+/* ------------------------------------------------------------------------
+ * Reading
+ * ------------------------------------------------------------------------ */
+
+/** Read the value of the record at offset.
+ *  @param data  receives a copy, released with roche_free() (a valid
+ *               pointer even for an empty value)
+ *  @param len   receives the value's length
+ *  @return ROCHE_OK; ROCHE_EINVAL (NULL arguments, bad name);
+ *          ROCHE_ENOTFOUND (no such namespace, a bucket that has no file,
+ *          an offset at or past the end); ROCHE_ECORRUPT (the header there
+ *          fails its CRC, as for an offset into the middle of a record, or
+ *          its length runs past the end of the file); ROCHE_ENOMEM; ROCHE_EIO. */
+ROCHE_API int roche_get(roche_db *db, const char *ns, uint64_t offset,
+                        void **data, size_t *len);
+
+/** Read the values at count offsets in one call.
+ *  The result holds one item per offset, in request order (duplicates
+ *  allowed), each with its own status: one bad offset does not fail the
+ *  others. The whole result is one allocation, released by
+ *  roche_values_free().
+ *  @return ROCHE_OK even when items failed; ROCHE_EINVAL (NULL arguments,
+ *          bad name); ROCHE_ENOMEM. A missing namespace makes every item
+ *          ROCHE_ENOTFOUND. */
+ROCHE_API int roche_multiget(roche_db *db, const char *ns, const uint64_t *offsets,
+                             size_t count, roche_values **out);
+
+/** Number of items in a multiget result (0 for NULL). */
+ROCHE_API size_t roche_values_count(const roche_values *values);
+
+/** Item i of a multiget result: its status (ROCHE_OK or the code a
+ *  roche_get() of that offset would return), and on success its value,
+ *  valid until roche_values_free(). Out of range i gives ROCHE_EINVAL.
+ *  data and len may be NULL. */
+ROCHE_API int roche_values_item(const roche_values *values, size_t i,
+                                const void **data, size_t *len);
+
+/** Bulk view for bindings: all values back to back, in request order
+ *  (failed items take no bytes); with lengths and statuses below, one read
+ *  of each array recovers every item. *size receives the total length. */
+ROCHE_API const void *roche_values_buffer(const roche_values *values, size_t *size);
+
+/** Bulk view: count lengths (0 for failed items). */
+ROCHE_API const uint64_t *roche_values_lengths(const roche_values *values);
+
+/** Bulk view: count statuses (ROCHE_OK or a negative code). */
+ROCHE_API const int32_t *roche_values_statuses(const roche_values *values);
+
+/** Free a multiget result. NULL is a no-op. */
+ROCHE_API void roche_values_free(roche_values *values);
+
+/* ------------------------------------------------------------------------
+ * Scanning
+ * ------------------------------------------------------------------------ */
+
+/** Start a scan of a namespace: every record, in increasing offset order
+ *  (bucket 0 first, each bucket in file order), whose offset is >= from.
+ *  Pass 0 to scan everything, or the offset after the last one seen
+ *  (last + 1) to resume. A scan sees the records that existed when each
+ *  bucket is reached; a missing namespace scans as empty.
+ *  The iterator must be freed before roche_close().
+ *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ENOMEM; ROCHE_EIO. */
+ROCHE_API int roche_scan_open(roche_db *db, const char *ns, uint64_t from,
+                              roche_scan **out);
+
+/** Step a scan. On ROCHE_OK, *offset, *data, *len and *time_ns describe the
+ *  next record; *data stays valid until the next call on this iterator or
+ *  roche_scan_free(). Any output pointer may be NULL.
+ *  Damage: a header that fails its CRC where records should be is skipped,
+ *  and the scan resynchronizes at the next valid header (as rochefort's
+ *  compaction does); the skipped bytes are counted by roche_stat().
+ *  @return ROCHE_OK; ROCHE_DONE at the end; ROCHE_EINVAL; ROCHE_EIO;
+ *          ROCHE_ENOMEM. */
+ROCHE_API int roche_scan_next(roche_scan *scan, uint64_t *offset, const void **data,
+                              size_t *len, uint64_t *time_ns);
+
+/** Free a scan iterator. NULL is a no-op. */
+ROCHE_API void roche_scan_free(roche_scan *scan);
+
+/* ------------------------------------------------------------------------
+ * Namespaces and statistics
+ * ------------------------------------------------------------------------ */
+
+/** List the namespaces under root: *names receives count NUL-terminated
+ *  names back to back ("a\0b\0"), released with roche_free(); sorted.
+ *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ENOMEM; ROCHE_EIO. */
+ROCHE_API int roche_namespaces(roche_db *db, char **names, size_t *count);
+
+/** Close one namespace, as rochefort's close does: its files are trimmed,
+ *  unmapped and closed, so its directory can be removed. The next call
+ *  that uses the namespace opens it again.
+ *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ENOTFOUND (not open in this
+ *          handle); ROCHE_EIO. */
+ROCHE_API int roche_close_namespace(roche_db *db, const char *ns);
+
+/** Close a namespace and delete its directory with every bucket file.
+ *  Offsets into it become ROCHE_ENOTFOUND.
+ *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_EREADONLY; ROCHE_ENOTFOUND (no
+ *          such namespace); ROCHE_EIO. */
+ROCHE_API int roche_delete_namespace(roche_db *db, const char *ns);
+
+/** Statistics of one namespace, filled by roche_stat(). Fields are only
+ *  ever appended; set version to ROCHE_STAT_VERSION before the call. */
+#define ROCHE_STAT_VERSION 1
+typedef struct roche_stat_info {
+    uint32_t version;         /**< in: ROCHE_STAT_VERSION */
+    uint32_t buckets;         /**< bucket files in the namespace */
+    uint64_t records;         /**< valid records */
+    uint64_t bytes;           /**< bytes of valid records, headers included */
+    uint64_t oldest_ns;       /**< smallest record time (0 when empty) */
+    uint64_t newest_ns;       /**< largest record time (0 when empty) */
+    uint64_t damaged_ranges;  /**< stretches of bytes that are no record */
+    uint64_t damaged_bytes;   /**< their total length */
+    uint64_t recovered_bytes; /**< torn tail cut by recovery at open (bytes) */
+} roche_stat_info;
+
+/** Walk a namespace and fill *info. Takes time proportional to the number
+ *  of records.
+ *  @return ROCHE_OK; ROCHE_EINVAL (NULL, bad name, unknown version);
+ *          ROCHE_ENOTFOUND (no such namespace); ROCHE_EIO; ROCHE_ENOMEM. */
+ROCHE_API int roche_stat(roche_db *db, const char *ns, roche_stat_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ROCHE_H */
