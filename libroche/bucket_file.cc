@@ -1,0 +1,350 @@
+#include "bucket_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "error.h"
+
+namespace roche {
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+constexpr uint64_t kMinGrowth = 1 * kMiB;    // first reservation ahead
+constexpr uint64_t kMaxGrowth = 64 * kMiB;   // bounds zero space left by a crash
+constexpr uint64_t kMinReservation = 256 * kMiB;
+constexpr size_t kResyncWindow = 1 << 20;
+
+uint64_t round_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
+
+uint64_t page_size() {
+    static const uint64_t size = uint64_t(sysconf(_SC_PAGESIZE));
+    return size;
+}
+
+// First index in [i, n) whose byte is not zero, or n.
+size_t skip_zeros(const uint8_t *p, size_t i, size_t n) {
+    while (i < n && (i & 7)) {
+        if (p[i]) return i;
+        i++;
+    }
+    for (; i + 8 <= n; i += 8) {
+        uint64_t word;
+        std::memcpy(&word, p + i, 8);
+        if (word) break;
+    }
+    while (i < n && !p[i]) i++;
+    return i;
+}
+
+// End of the last non-zero byte in [from, to), or from: how much of a tail
+// was written rather than merely reserved.
+uint64_t last_nonzero_end(const uint8_t *p, uint64_t from, uint64_t to) {
+    while (to > from && (to & 7)) {
+        if (p[to - 1]) return to;
+        to--;
+    }
+    for (; to >= from + 8; to -= 8) {
+        uint64_t word;
+        std::memcpy(&word, p + to - 8, 8);
+        if (word) break;
+    }
+    while (to > from && !p[to - 1]) to--;
+    return to;
+}
+
+bool pread_full(int fd, void *dst, size_t n, uint64_t pos) {
+    auto *out = static_cast<uint8_t *>(dst);
+    while (n > 0) {
+        ssize_t got = pread(fd, out, n, off_t(pos));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            if (got == 0) errno = EIO;  // the file shrank under us
+            return false;
+        }
+        out += got;
+        pos += uint64_t(got);
+        n -= size_t(got);
+    }
+    return true;
+}
+
+}  // namespace
+
+BucketFile::BucketFile(int fd, uint32_t index, const BucketOpenOptions &opts)
+    : fd_(fd), index_(index), opts_(opts) {}
+
+int BucketFile::open(const std::string &path, uint32_t index, const BucketOpenOptions &opts,
+                     std::unique_ptr<BucketFile> *out) {
+    int flags = O_CLOEXEC | (opts.writable ? O_RDWR : O_RDONLY);
+    if (opts.writable && opts.create) flags |= O_CREAT;
+    int fd = ::open(path.c_str(), flags, 0644);
+    if (fd < 0) {
+        if (errno == ENOENT) return fail(ROCHE_ENOTFOUND, path + ": no such bucket file");
+        return fail_errno(path, errno);
+    }
+    std::unique_ptr<BucketFile> bucket(new BucketFile(fd, index, opts));
+    bucket->path_ = path;
+    struct stat st;
+    if (fstat(fd, &st) != 0) return fail_errno(path, errno);
+    if (!S_ISREG(st.st_mode)) return fail(ROCHE_EIO, path + ": not a regular file");
+    bucket->seen_size_.store(uint64_t(st.st_size));
+    if (opts.writable) {
+        int rc = bucket->recover(uint64_t(st.st_size));
+        if (rc != ROCHE_OK) return rc;
+    }
+    *out = std::move(bucket);
+    return ROCHE_OK;
+}
+
+BucketFile::~BucketFile() {
+    if (opts_.writable) {
+        uint64_t end = end_.load();
+        if (file_size_ > end && ftruncate(fd_, off_t(end)) != 0) {
+            // Not fatal: the next writable open cuts the reserved space.
+        }
+        if (base_.load()) munmap(base_.load(), reserved_);
+        for (auto &r : retired_) munmap(r.first, r.second);
+    }
+    ::close(fd_);
+}
+
+uint64_t BucketFile::end_of_data() {
+    return opts_.writable ? end_.load(std::memory_order_acquire) : seen_size_.load();
+}
+
+// Reserves address space for the file to grow into and maps the file at its
+// start. Called with append_mu_ held (or before the bucket is shared).
+int BucketFile::map_file(uint64_t size) {
+    size_t reserve = round_up(std::max(kMinReservation, 2 * size), 2 * kMiB);
+    void *area = mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                      -1, 0);
+    if (area == MAP_FAILED) return fail_errno(path_ + ": reserving address space", errno);
+    size_t mapped = round_up(size, page_size());
+    if (mapped > 0 && mmap(area, mapped, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd_, 0) ==
+                          MAP_FAILED) {
+        int err = errno;
+        munmap(area, reserve);
+        return fail_errno(path_ + ": mmap", err);
+    }
+    if (base_.load()) retired_.emplace_back(base_.load(), reserved_);
+    reserved_ = reserve;
+    mapped_ = mapped;
+    base_.store(static_cast<uint8_t *>(area), std::memory_order_release);
+    return ROCHE_OK;
+}
+
+// Allocates the blocks for real (posix_fallocate), so a full disk fails here
+// with ENOSPC instead of raising SIGBUS on a later store into the mapping.
+int BucketFile::extend_file(uint64_t new_size) {
+    int err = fallocate(fd_, 0, off_t(file_size_), off_t(new_size - file_size_)) == 0 ? 0 : errno;
+    if (err == EOPNOTSUPP || err == ENOSYS) err = ftruncate(fd_, off_t(new_size)) == 0 ? 0 : errno;
+    if (err) return fail_errno(path_ + ": growing to " + std::to_string(new_size) + " bytes", err);
+    file_size_ = new_size;
+    return ROCHE_OK;
+}
+
+int BucketFile::grow(uint64_t min_size) {
+    uint64_t growth = std::clamp(file_size_, kMinGrowth, kMaxGrowth);
+    uint64_t new_size = round_up(std::max(min_size, file_size_ + growth), kMiB);
+    int rc = extend_file(new_size);
+    if (rc != ROCHE_OK) return rc;
+    if (new_size > reserved_) return map_file(new_size);
+    size_t want = round_up(new_size, page_size());
+    if (want <= mapped_) return ROCHE_OK;  // recovery mapped past a trimmed end
+    uint8_t *base = base_.load();
+    if (mmap(base + mapped_, want - mapped_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd_,
+             off_t(mapped_)) == MAP_FAILED)
+        return fail_errno(path_ + ": mmap", errno);
+    mapped_ = want;
+    return ROCHE_OK;
+}
+
+int BucketFile::append(const uint8_t *data, const size_t *lens, size_t count, uint64_t time_ns,
+                       uint64_t *offsets) {
+    uint64_t total = 0;
+    for (size_t i = 0; i < count; i++) total += kHeaderSize + lens[i];
+    std::lock_guard<std::mutex> lock(append_mu_);
+    uint64_t pos = end_.load(std::memory_order_relaxed);
+    if (pos + total > file_size_) {
+        int rc = grow(pos + total);
+        if (rc != ROCHE_OK) return rc;
+    }
+    uint8_t *base = base_.load(std::memory_order_relaxed);
+    uint64_t start = pos;
+    for (size_t i = 0; i < count; i++) {
+        uint8_t header[kHeaderSize];
+        encode_header(header, uint32_t(lens[i]), time_ns);
+        if (lens[i]) std::memcpy(base + pos + kHeaderSize, data, lens[i]);
+        // The header goes in after its value: whoever sees a valid header
+        // (a reader process, or recovery after a kill) sees the whole value.
+        std::atomic_thread_fence(std::memory_order_release);
+        std::memcpy(base + pos, header, kHeaderSize);
+        if (offsets) offsets[i] = make_offset(index_, pos);
+        data += lens[i];
+        pos += kHeaderSize + lens[i];
+    }
+    end_.store(pos, std::memory_order_release);
+    if (opts_.sync_always) {
+        uint64_t from = start / page_size() * page_size();
+        if (msync(base + from, pos - from, MS_SYNC) != 0) return fail_errno(path_ + ": msync", errno);
+    }
+    return ROCHE_OK;
+}
+
+bool BucketFile::read_header(uint64_t pos, uint64_t limit, RecordHeader *header, bool *blank,
+                             std::vector<uint8_t> &scratch) const {
+    *blank = false;
+    if (pos + kHeaderSize > limit) return false;
+    const uint8_t *p = view(pos, kHeaderSize, scratch);
+    if (!p) return false;
+    if (!decode_header(p, header)) {
+        *blank = header_is_blank(p);
+        return false;
+    }
+    return header->length <= limit - pos - kHeaderSize;
+}
+
+int BucketFile::locate(uint64_t pos, RecordHeader *header) {
+    uint64_t limit = end_of_data();
+    if (!opts_.writable && pos + kHeaderSize > limit) {
+        struct stat st;  // a writer in another process may have appended since
+        if (fstat(fd_, &st) != 0) return fail_errno(path_, errno);
+        seen_size_.store(uint64_t(st.st_size));
+        limit = uint64_t(st.st_size);
+    }
+    if (pos >= limit)
+        return fail(ROCHE_ENOTFOUND, "offset " + std::to_string(make_offset(index_, pos)) +
+                                         " is past the end of " + path_);
+    uint8_t buf[kHeaderSize];
+    const uint8_t *p = buf;
+    if (pos + kHeaderSize > limit) return fail(ROCHE_ECORRUPT, "no whole header at that offset");
+    if (opts_.writable)
+        p = base_.load(std::memory_order_acquire) + pos;
+    else if (!pread_full(fd_, buf, kHeaderSize, pos))
+        return fail_errno(path_, errno);
+    if (!decode_header(p, header))
+        return fail(ROCHE_ECORRUPT, "no valid record header at offset " +
+                                        std::to_string(make_offset(index_, pos)) +
+                                        " (damaged, or inside a record)");
+    if (header->length > limit - pos - kHeaderSize)
+        return fail(ROCHE_ECORRUPT, "record at offset " + std::to_string(make_offset(index_, pos)) +
+                                        " runs past the end of " + path_);
+    return ROCHE_OK;
+}
+
+int BucketFile::copy_value(uint64_t pos, uint32_t len, void *dst) const {
+    if (len == 0) return ROCHE_OK;
+    if (opts_.writable) {
+        std::memcpy(dst, base_.load(std::memory_order_acquire) + pos + kHeaderSize, len);
+        return ROCHE_OK;
+    }
+    return pread_full(fd_, dst, len, pos + kHeaderSize) ? ROCHE_OK : fail_errno(path_, errno);
+}
+
+const uint8_t *BucketFile::view(uint64_t pos, size_t n, std::vector<uint8_t> &scratch) const {
+    static const uint8_t kEmpty = 0;
+    if (opts_.writable) return base_.load(std::memory_order_acquire) + pos;
+    if (n == 0) return &kEmpty;
+    if (scratch.size() < n) scratch.resize(n);
+    if (!pread_full(fd_, scratch.data(), n, pos)) {
+        fail_errno(path_, errno);
+        return nullptr;
+    }
+    return scratch.data();
+}
+
+// Resynchronizes after damage: the first position in [from, limit) holding a
+// valid header whose record fits before limit, or limit. Blank stretches are
+// skipped a word at a time.
+uint64_t BucketFile::find_header(uint64_t from, uint64_t limit, std::vector<uint8_t> &scratch) const {
+    std::vector<uint8_t> window_scratch;
+    for (uint64_t start = from; start + kHeaderSize <= limit; start += kResyncWindow) {
+        size_t n = size_t(std::min<uint64_t>(kResyncWindow + kHeaderSize - 1, limit - start));
+        const uint8_t *w = view(start, n, window_scratch);
+        if (!w) return limit;
+        for (size_t i = 0; i + kHeaderSize <= n && i < kResyncWindow; i++) {
+            if (header_is_blank(w + i)) {
+                size_t next = skip_zeros(w, i, n);
+                i = std::max(i, next >= kHeaderSize ? next - kHeaderSize : 0);
+                continue;
+            }
+            RecordHeader h;
+            if (decode_header(w + i, &h) && h.length <= limit - (start + i) - kHeaderSize)
+                return start + i;
+        }
+    }
+    (void)scratch;
+    return limit;
+}
+
+bool BucketFile::next_record(uint64_t pos, uint64_t *at, RecordHeader *header, uint64_t *skipped,
+                             std::vector<uint8_t> &scratch) {
+    uint64_t limit = end_of_data();
+    if (!opts_.writable && pos + kHeaderSize > limit) {
+        struct stat st;
+        if (fstat(fd_, &st) == 0) seen_size_.store(uint64_t(st.st_size));
+        limit = seen_size_.load();
+    }
+    *skipped = 0;
+    bool blank;
+    if (read_header(pos, limit, header, &blank, scratch)) {
+        *at = pos;
+        return true;
+    }
+    if (pos + kHeaderSize > limit || (blank && !opts_.writable)) return false;
+    uint64_t found = find_header(pos + 1, limit, scratch);
+    if (found >= limit) return false;
+    *skipped = found - pos;
+    return read_header(found, limit, header, &blank, scratch) && (*at = found, true);
+}
+
+// Recovery: keep the longest chain of valid records, skipping damage that is
+// followed by valid records, and cut the torn or blank tail.
+int BucketFile::recover(uint64_t size) {
+    int rc = map_file(size);
+    if (rc != ROCHE_OK) return rc;
+    file_size_ = size;
+    end_.store(size);  // walk the whole file; no one else sees it yet
+    std::vector<uint8_t> scratch;
+    uint64_t pos = 0, at, skipped;
+    RecordHeader h;
+    while (next_record(pos, &at, &h, &skipped, scratch)) pos = at + kHeaderSize + h.length;
+    recovered_bytes_ = last_nonzero_end(base_.load(), pos, size) - pos;
+    if (size > pos && ftruncate(fd_, off_t(pos)) != 0) return fail_errno(path_ + ": trimming", errno);
+    file_size_ = pos;
+    end_.store(pos, std::memory_order_release);
+    return ROCHE_OK;
+}
+
+void BucketFile::tally(BucketTally *t) {
+    std::vector<uint8_t> scratch;
+    uint64_t pos = 0, at, skipped;
+    RecordHeader h;
+    while (next_record(pos, &at, &h, &skipped, scratch)) {
+        if (skipped) {
+            t->damaged_ranges++;
+            t->damaged_bytes += skipped;
+        }
+        t->records++;
+        t->bytes += kHeaderSize + h.length;
+        if (t->oldest_ns == 0 || h.time_ns < t->oldest_ns) t->oldest_ns = h.time_ns;
+        t->newest_ns = std::max(t->newest_ns, h.time_ns);
+        pos = at + kHeaderSize + h.length;
+    }
+}
+
+int BucketFile::sync() {
+    if (!opts_.writable) return ROCHE_OK;
+    std::lock_guard<std::mutex> lock(append_mu_);
+    uint64_t end = end_.load();
+    if (end && msync(base_.load(), end, MS_SYNC) != 0) return fail_errno(path_ + ": msync", errno);
+    if (fdatasync(fd_) != 0) return fail_errno(path_ + ": fdatasync", errno);
+    return ROCHE_OK;
+}
+
+}  // namespace roche

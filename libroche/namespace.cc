@@ -1,0 +1,143 @@
+#include "namespace.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "error.h"
+
+namespace roche {
+namespace {
+
+std::string bucket_path(const std::string &dir, uint32_t index) {
+    return dir + "/append." + std::to_string(index) + ".raw";
+}
+
+// Parses "append.<n>.raw"; false for any other name.
+bool parse_bucket_name(const char *name, uint32_t *index) {
+    const char *prefix = "append.", *suffix = ".raw";
+    size_t len = std::strlen(name), plen = std::strlen(prefix), slen = std::strlen(suffix);
+    if (len <= plen + slen || std::strncmp(name, prefix, plen) != 0 ||
+        std::strcmp(name + len - slen, suffix) != 0)
+        return false;
+    uint64_t n = 0;
+    for (const char *p = name + plen; p < name + len - slen; p++) {
+        if (*p < '0' || *p > '9' || n >= ROCHE_MAX_BUCKETS) return false;
+        n = n * 10 + uint64_t(*p - '0');
+    }
+    if (n >= ROCHE_MAX_BUCKETS) return false;
+    *index = uint32_t(n);
+    return true;
+}
+
+// Each thread takes the next slot on its first append without an id, so
+// concurrent writers land in different buckets and do not contend.
+std::atomic<uint32_t> g_next_thread_slot{0};
+thread_local uint32_t t_thread_slot = UINT32_MAX;
+
+}  // namespace
+
+Namespace::Namespace(const std::string &dir, const NamespaceOptions &opts)
+    : dir_(dir), opts_(opts), buckets_(new std::atomic<BucketFile *>[ROCHE_MAX_BUCKETS]) {
+    for (uint32_t i = 0; i < ROCHE_MAX_BUCKETS; i++) buckets_[i].store(nullptr);
+}
+
+Namespace::~Namespace() { close(); }
+
+void Namespace::close() {
+    closed_ = true;
+    for (uint32_t i = 0; i < ROCHE_MAX_BUCKETS; i++) delete buckets_[i].exchange(nullptr);
+}
+
+int Namespace::open(const std::string &dir, const NamespaceOptions &opts,
+                    std::shared_ptr<Namespace> *out) {
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0) {
+        if (errno != ENOENT) return fail_errno(dir, errno);
+        if (!opts.create) return fail(ROCHE_ENOTFOUND, dir + ": no such namespace");
+        if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return fail_errno(dir, errno);
+    } else if (!S_ISDIR(st.st_mode)) {
+        return fail(ROCHE_EIO, dir + ": not a directory");
+    }
+    std::shared_ptr<Namespace> ns(new Namespace(dir, opts));
+    int rc = ns->open_existing_buckets();
+    if (rc != ROCHE_OK) return rc;
+    if (opts.writable) {
+        // All bucket files exist from the start, so the bucket count can be
+        // read back from the directory and never shrinks.
+        uint32_t count = std::max(ns->bucket_count(), opts.buckets);
+        for (uint32_t i = 0; i < count; i++) {
+            if (!ns->buckets_[i].load() && (rc = ns->open_bucket(i, true)) != ROCHE_OK) return rc;
+        }
+    }
+    *out = std::move(ns);
+    return ROCHE_OK;
+}
+
+int Namespace::open_existing_buckets() {
+    DIR *d = opendir(dir_.c_str());
+    if (!d) return fail_errno(dir_, errno);
+    int rc = ROCHE_OK;
+    while (struct dirent *e = readdir(d)) {
+        uint32_t index;
+        if (parse_bucket_name(e->d_name, &index) && (rc = open_bucket(index, false)) != ROCHE_OK)
+            break;
+    }
+    closedir(d);
+    return rc;
+}
+
+int Namespace::open_bucket(uint32_t index, bool create) {
+    BucketOpenOptions bo;
+    bo.writable = opts_.writable;
+    bo.create = create;
+    bo.sync_always = opts_.sync_always;
+    std::unique_ptr<BucketFile> file;
+    int rc = BucketFile::open(bucket_path(dir_, index), index, bo, &file);
+    if (rc != ROCHE_OK) return rc;
+    buckets_[index].store(file.release(), std::memory_order_release);
+    uint32_t count = bucket_count_.load();
+    while (count < index + 1 && !bucket_count_.compare_exchange_weak(count, index + 1)) {
+    }
+    return ROCHE_OK;
+}
+
+BucketFile *Namespace::bucket(uint32_t index) {
+    if (index >= ROCHE_MAX_BUCKETS) return nullptr;
+    BucketFile *b = buckets_[index].load(std::memory_order_acquire);
+    if (b || opts_.writable) return b;
+    std::lock_guard<std::mutex> lock(open_mu_);
+    if (!buckets_[index].load() && open_bucket(index, false) != ROCHE_OK) return nullptr;
+    return buckets_[index].load();
+}
+
+uint32_t Namespace::bucket_for(const char *id) const {
+    uint32_t count = bucket_count();
+    if (id) return uint32_t(crc32(0L, reinterpret_cast<const Bytef *>(id), uInt(std::strlen(id)))) % count;
+    if (t_thread_slot == UINT32_MAX) t_thread_slot = g_next_thread_slot.fetch_add(1);
+    return t_thread_slot % count;
+}
+
+int Namespace::sync() {
+    for (uint32_t i = 0; i < bucket_count(); i++) {
+        BucketFile *b = buckets_[i].load();
+        int rc = b ? b->sync() : ROCHE_OK;
+        if (rc != ROCHE_OK) return rc;
+    }
+    return ROCHE_OK;
+}
+
+uint64_t Namespace::recovered_bytes() {
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < bucket_count(); i++) {
+        BucketFile *b = buckets_[i].load();
+        if (b) total += b->recovered_bytes();
+    }
+    return total;
+}
+
+}  // namespace roche

@@ -1,0 +1,65 @@
+// A namespace: one directory holding the bucket files append.<n>.raw.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "bucket_file.h"
+#include "roche.h"
+
+namespace roche {
+
+struct NamespaceOptions {
+    bool writable = false;
+    bool create = false;  // create the directory and bucket files if missing
+    bool sync_always = false;
+    uint32_t buckets = ROCHE_DEFAULT_BUCKETS;
+};
+
+class Namespace : public std::enable_shared_from_this<Namespace> {
+public:
+    // Opens dir. Writable: every bucket file is opened and recovered, and the
+    // bucket count is max(opts.buckets, bucket files present). ROCHE_ENOTFOUND
+    // when the directory is missing and may not be created.
+    static int open(const std::string &dir, const NamespaceOptions &opts,
+                    std::shared_ptr<Namespace> *out);
+    ~Namespace();
+
+    // The bucket with that number, or NULL when it has no file. A read-only
+    // namespace looks again for files a writer created since.
+    BucketFile *bucket(uint32_t index);
+
+    // Where an append goes: crc32(id) % buckets, or the calling thread's own
+    // bucket when id is NULL.
+    uint32_t bucket_for(const char *id) const;
+    uint32_t bucket_count() const { return bucket_count_.load(std::memory_order_relaxed); }
+
+    int sync();
+    uint64_t recovered_bytes();
+
+    // Closing releases the files; scans that still hold the namespace see
+    // closed() and stop. Callers hold lifecycle() exclusively to close and
+    // shared to read.
+    void close();
+    bool closed() const { return closed_; }
+    std::shared_mutex &lifecycle() { return lifecycle_mu_; }
+    const std::string &dir() const { return dir_; }
+
+private:
+    Namespace(const std::string &dir, const NamespaceOptions &opts);
+    int open_bucket(uint32_t index, bool create);
+    int open_existing_buckets();
+
+    std::string dir_;
+    NamespaceOptions opts_;
+    std::unique_ptr<std::atomic<BucketFile *>[]> buckets_;
+    std::atomic<uint32_t> bucket_count_{0};  // highest bucket number + 1
+    std::mutex open_mu_;                     // serializes opening bucket files
+    std::shared_mutex lifecycle_mu_;
+    bool closed_ = false;
+};
+
+}  // namespace roche

@@ -1,0 +1,282 @@
+#include "store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+
+#include "error.h"
+#include "scan.h"
+#include "values.h"
+
+namespace roche {
+
+int namespace_name(const char *ns, std::string *out) {
+    if (!ns || !*ns) {
+        *out = "default";
+        return ROCHE_OK;
+    }
+    size_t len = strnlen(ns, 256);
+    if (len > 255) return fail(ROCHE_EINVAL, "namespace name longer than 255 bytes");
+    if (ns[0] == '.')
+        return fail(ROCHE_EINVAL, std::string("namespace \"") + ns +
+                                      "\": names starting with '.' are reserved");
+    if (std::memchr(ns, '/', len))
+        return fail(ROCHE_EINVAL, std::string("namespace \"") + ns + "\": '/' is not allowed");
+    out->assign(ns, len);
+    return ROCHE_OK;
+}
+
+int Store::open(const char *root, const StoreOptions &opts, std::unique_ptr<Store> *out) {
+    std::error_code ec;
+    if (!opts.read_only) std::filesystem::create_directories(root, ec);
+    struct stat st;
+    if (::stat(root, &st) != 0) {
+        if (errno == ENOENT) return fail(ROCHE_ENOTFOUND, std::string(root) + ": no such store");
+        return fail_errno(root, errno);
+    }
+    if (!S_ISDIR(st.st_mode)) return fail(ROCHE_EIO, std::string(root) + ": not a directory");
+    std::unique_ptr<Store> store(new Store(root, opts));
+    if (!opts.read_only) {
+        std::string lock_path = store->root_ + "/.roche.lock";
+        store->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (store->lock_fd_ < 0) return fail_errno(lock_path, errno);
+        if (flock(store->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+            if (errno == EWOULDBLOCK)
+                return fail(ROCHE_ELOCKED, std::string(root) + ": another handle has it open for writing");
+            return fail_errno(lock_path, errno);
+        }
+    }
+    *out = std::move(store);
+    return ROCHE_OK;
+}
+
+Store::~Store() {
+    close();
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+int Store::close() {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    for (auto &entry : open_) {
+        std::unique_lock<std::shared_mutex> ns_lock(entry.second->lifecycle());
+        entry.second->close();
+    }
+    open_.clear();
+    return ROCHE_OK;
+}
+
+int Store::open_namespace(const std::string &name, bool create) {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    if (open_.count(name)) return ROCHE_OK;
+    NamespaceOptions no;
+    no.writable = !opts_.read_only;
+    no.create = create && !opts_.read_only;
+    no.sync_always = opts_.sync == ROCHE_SYNC_ALWAYS;
+    no.buckets = opts_.buckets;
+    std::shared_ptr<Namespace> ns;
+    int rc = Namespace::open(root_ + "/" + name, no, &ns);
+    if (rc == ROCHE_OK) open_.emplace(name, std::move(ns));
+    return rc;
+}
+
+template <typename Fn>
+int Store::with_namespace(const char *ns, bool create, Fn &&fn) {
+    std::string name;
+    int rc = namespace_name(ns, &name);
+    if (rc != ROCHE_OK) return rc;
+    for (;;) {
+        {
+            std::shared_lock<std::shared_mutex> lock(mu_);
+            auto it = open_.find(name);
+            if (it != open_.end()) return fn(*it->second);
+        }
+        if ((rc = open_namespace(name, create)) != ROCHE_OK) return rc;
+    }
+}
+
+int Store::append(const char *ns, const char *id, const void *data, const size_t *lens,
+                  size_t count, uint64_t *offsets) {
+    if (opts_.read_only) return fail(ROCHE_EREADONLY, "the store was opened read-only");
+    for (size_t i = 0; i < count; i++)
+        if (lens[i] > ROCHE_MAX_VALUE)
+            return fail(ROCHE_ETOOBIG, "value of " + std::to_string(lens[i]) +
+                                           " bytes; the most a record holds is 4 GiB - 1");
+    if (count == 0) return ROCHE_OK;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t time_ns = uint64_t(now.tv_sec) * 1000000000u + uint64_t(now.tv_nsec);
+    return with_namespace(ns, true, [&](Namespace &space) {
+        BucketFile *bucket = space.bucket(space.bucket_for(id));
+        if (!bucket) return fail(ROCHE_EINTERNAL, space.dir() + ": bucket file missing");
+        return bucket->append(static_cast<const uint8_t *>(data), lens, count, time_ns, offsets);
+    });
+}
+
+static int no_bucket(const std::string &dir, uint64_t offset) {
+    return fail(ROCHE_ENOTFOUND, "offset " + std::to_string(offset) + ": bucket " +
+                                     std::to_string(offset_bucket(offset)) + " of " + dir +
+                                     " has no file");
+}
+
+int Store::get(const char *ns, uint64_t offset, void **data, size_t *len) {
+    return with_namespace(ns, false, [&](Namespace &space) {
+        BucketFile *bucket = space.bucket(offset_bucket(offset));
+        if (!bucket) return no_bucket(space.dir(), offset);
+        RecordHeader h;
+        int rc = bucket->locate(offset_position(offset), &h);
+        if (rc != ROCHE_OK) return rc;
+        void *copy = std::malloc(h.length ? h.length : 1);
+        if (!copy) return fail(ROCHE_ENOMEM, "allocating " + std::to_string(h.length) + " bytes");
+        if ((rc = bucket->copy_value(offset_position(offset), h.length, copy)) != ROCHE_OK) {
+            std::free(copy);
+            return rc;
+        }
+        *data = copy;
+        *len = h.length;
+        return ROCHE_OK;
+    });
+}
+
+int Store::multiget(const char *ns, const uint64_t *offsets, size_t count, roche_values **out) {
+    ValuesBuilder builder(count);
+    int rc = with_namespace(ns, false, [&](Namespace &space) {
+        // Pass one finds every record and sizes the result; pass two copies.
+        std::vector<BucketFile *> buckets(count);
+        for (size_t i = 0; i < count; i++) {
+            RecordHeader h{0, 0};
+            buckets[i] = space.bucket(offset_bucket(offsets[i]));
+            int status = buckets[i] ? buckets[i]->locate(offset_position(offsets[i]), &h)
+                                    : no_bucket(space.dir(), offsets[i]);
+            builder.set(i, status, h.length);
+        }
+        // A copy that fails (an I/O error) changes the layout: lay out again.
+        for (bool copied = false; !copied;) {
+            if (!builder.allocate()) return fail(ROCHE_ENOMEM, "allocating the multiget result");
+            copied = true;
+            for (size_t i = 0; i < count; i++) {
+                if (builder.status(i) != ROCHE_OK) continue;
+                int status = buckets[i]->copy_value(offset_position(offsets[i]),
+                                                    uint32_t(builder.length(i)), builder.value(i));
+                if (status != ROCHE_OK) {
+                    builder.set(i, status, 0);
+                    copied = false;
+                }
+            }
+        }
+        return ROCHE_OK;
+    });
+    if (rc == ROCHE_ENOTFOUND) {  // no such namespace: every item is not found
+        for (size_t i = 0; i < count; i++) builder.set(i, ROCHE_ENOTFOUND, 0);
+        rc = builder.allocate() ? ROCHE_OK : fail(ROCHE_ENOMEM, "allocating the multiget result");
+    }
+    if (rc == ROCHE_OK) *out = builder.release();
+    return rc;
+}
+
+int Store::scan(const char *ns, uint64_t from, std::unique_ptr<Scan> *out) {
+    int rc = with_namespace(ns, false, [&](Namespace &space) {
+        out->reset(new Scan(space.shared_from_this(), from));
+        return ROCHE_OK;
+    });
+    if (rc == ROCHE_ENOTFOUND) {
+        out->reset(new Scan(nullptr, from));
+        rc = ROCHE_OK;
+    }
+    return rc;
+}
+
+int Store::stat(const char *ns, roche_stat_info *info) {
+    if (info->version != ROCHE_STAT_VERSION)
+        return fail(ROCHE_EINVAL, "roche_stat_info.version must be ROCHE_STAT_VERSION");
+    return with_namespace(ns, false, [&](Namespace &space) {
+        BucketTally t;
+        for (uint32_t i = 0; i < space.bucket_count(); i++)
+            if (BucketFile *b = space.bucket(i)) b->tally(&t);
+        info->buckets = space.bucket_count();
+        info->records = t.records;
+        info->bytes = t.bytes;
+        info->oldest_ns = t.oldest_ns;
+        info->newest_ns = t.newest_ns;
+        info->damaged_ranges = t.damaged_ranges;
+        info->damaged_bytes = t.damaged_bytes;
+        info->recovered_bytes = space.recovered_bytes();
+        return ROCHE_OK;
+    });
+}
+
+int Store::namespaces(std::vector<std::string> *names) {
+    DIR *d = opendir(root_.c_str());
+    if (!d) return fail_errno(root_, errno);
+    std::string name;
+    while (struct dirent *e = readdir(d)) {
+        struct stat st;
+        std::string path = root_ + "/" + e->d_name;
+        if (e->d_name[0] != '.' && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            names->push_back(e->d_name);
+    }
+    closedir(d);
+    std::sort(names->begin(), names->end());
+    return ROCHE_OK;
+}
+
+int Store::close_namespace(const char *ns) {
+    std::string name;
+    int rc = namespace_name(ns, &name);
+    if (rc != ROCHE_OK) return rc;
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    auto it = open_.find(name);
+    if (it == open_.end()) return fail(ROCHE_ENOTFOUND, "namespace \"" + name + "\" is not open");
+    {
+        std::unique_lock<std::shared_mutex> ns_lock(it->second->lifecycle());
+        it->second->close();
+    }
+    open_.erase(it);
+    return ROCHE_OK;
+}
+
+int Store::delete_namespace(const char *ns) {
+    if (opts_.read_only) return fail(ROCHE_EREADONLY, "the store was opened read-only");
+    std::string name;
+    int rc = namespace_name(ns, &name);
+    if (rc != ROCHE_OK) return rc;
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    auto it = open_.find(name);
+    if (it != open_.end()) {
+        std::unique_lock<std::shared_mutex> ns_lock(it->second->lifecycle());
+        it->second->close();
+        open_.erase(it);
+    }
+    std::string dir = root_ + "/" + name;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+        return fail(ROCHE_ENOTFOUND, dir + ": no such namespace");
+    std::filesystem::remove_all(dir, ec);
+    if (ec) return fail(ROCHE_EIO, dir + ": " + ec.message());
+    return ROCHE_OK;
+}
+
+int Store::sync_namespace(const char *ns) {
+    if (opts_.read_only) return fail(ROCHE_EREADONLY, "the store was opened read-only");
+    int rc = with_namespace(ns, false, [](Namespace &space) { return space.sync(); });
+    return rc == ROCHE_ENOTFOUND ? ROCHE_OK : rc;
+}
+
+int Store::sync_all() {
+    if (opts_.read_only) return fail(ROCHE_EREADONLY, "the store was opened read-only");
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    for (auto &entry : open_) {
+        int rc = entry.second->sync();
+        if (rc != ROCHE_OK) return rc;
+    }
+    return ROCHE_OK;
+}
+
+}  // namespace roche

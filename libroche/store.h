@@ -1,0 +1,65 @@
+// The store: a root directory, its writer lock, and the open namespaces.
+#pragma once
+
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "namespace.h"
+#include "roche.h"
+
+struct roche_values;
+
+namespace roche {
+
+struct StoreOptions {
+    uint32_t buckets = ROCHE_DEFAULT_BUCKETS;
+    bool read_only = false;
+    int sync = ROCHE_SYNC_NEVER;
+};
+
+class Scan;
+
+class Store {
+public:
+    static int open(const char *root, const StoreOptions &opts, std::unique_ptr<Store> *out);
+    ~Store();
+
+    int append(const char *ns, const char *id, const void *data, const size_t *lens, size_t count,
+               uint64_t *offsets);
+    int get(const char *ns, uint64_t offset, void **data, size_t *len);
+    int multiget(const char *ns, const uint64_t *offsets, size_t count, roche_values **out);
+    int scan(const char *ns, uint64_t from, std::unique_ptr<Scan> *out);
+    int stat(const char *ns, roche_stat_info *info);
+    int namespaces(std::vector<std::string> *names);
+    int close_namespace(const char *ns);
+    int delete_namespace(const char *ns);
+    int sync_namespace(const char *ns);
+    int sync_all();  // every namespace open in this handle
+    int close();               // trims and releases every namespace
+
+private:
+    Store(const std::string &root, const StoreOptions &opts) : root_(root), opts_(opts) {}
+
+    // Runs fn(Namespace &) with mu_ held shared, opening the namespace on
+    // first use; with create, a missing namespace is made.
+    template <typename Fn>
+    int with_namespace(const char *ns, bool create, Fn &&fn);
+    int open_namespace(const std::string &name, bool create);
+
+    std::string root_;
+    StoreOptions opts_;
+    int lock_fd_ = -1;
+    // Shared by every call for its whole length; exclusive to close or
+    // delete a namespace, so no call ever runs on a released one.
+    std::shared_mutex mu_;
+    std::unordered_map<std::string, std::shared_ptr<Namespace>> open_;
+};
+
+// Checks a namespace name (NULL or "" mean "default") and returns the name
+// to use in *out, or ROCHE_EINVAL.
+int namespace_name(const char *ns, std::string *out);
+
+}  // namespace roche
