@@ -60,6 +60,9 @@ public:
     // Copies len value bytes of the record at pos into dst.
     int copy_value(uint64_t pos, uint32_t len, void *dst) const;
 
+    // Hints that the record at pos will be read soon (mapped buckets only).
+    void prefetch(uint64_t pos) const;
+
     // Points at n bytes from pos: into the mapping, or into scratch after a
     // pread. NULL on an I/O error (last error set).
     const uint8_t *view(uint64_t pos, size_t n, std::vector<uint8_t> &scratch) const;
@@ -82,6 +85,7 @@ private:
     BucketFile(int fd, uint32_t index, const BucketOpenOptions &opts);
     uint64_t end_of_data();  // published end (writable) or file size (read-only)
     int map_file(uint64_t size);
+    int map_range(uint8_t *at, size_t len, uint64_t off);
     int grow(uint64_t min_size);
     int extend_file(uint64_t new_size);
     int recover(uint64_t size);
