@@ -101,16 +101,25 @@ int BucketFile::open(const std::string &path, uint32_t index, const BucketOpenOp
     return ROCHE_OK;
 }
 
-BucketFile::~BucketFile() {
+BucketFile::~BucketFile() { close(); }
+
+int BucketFile::close() {
+    if (fd_ < 0) return ROCHE_OK;
+    int rc = ROCHE_OK;
     if (opts_.writable) {
         uint64_t end = end_.load();
-        if (file_size_ > end && ftruncate(fd_, off_t(end)) != 0) {
-            // Not fatal: the next writable open cuts the reserved space.
-        }
+        // A failed trim loses nothing: the next writable open cuts the
+        // reserved space as recovery.
+        if (file_size_ > end && ftruncate(fd_, off_t(end)) != 0)
+            rc = fail_errno(path_ + ": trimming to the last record", errno);
         if (base_.load()) munmap(base_.load(), reserved_);
         for (auto &r : retired_) munmap(r.first, r.second);
+        base_.store(nullptr);
+        retired_.clear();
     }
     ::close(fd_);
+    fd_ = -1;
+    return rc;
 }
 
 uint64_t BucketFile::end_of_data() {

@@ -43,7 +43,10 @@ public:
     // ROCHE_ENOTFOUND when it does not exist and may not be created.
     static int open(const std::string &path, uint32_t index, const BucketOpenOptions &opts,
                     std::unique_ptr<BucketFile> *out);
-    ~BucketFile();  // trims a writable file to its last record, unmaps, closes
+    ~BucketFile();  // close()
+
+    // Trims a writable file to its last record, unmaps and closes it.
+    int close();
 
     BucketFile(const BucketFile &) = delete;
     BucketFile &operator=(const BucketFile &) = delete;

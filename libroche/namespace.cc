@@ -48,9 +48,15 @@ Namespace::Namespace(const std::string &dir, const std::string &name, const Name
 
 Namespace::~Namespace() { close(); }
 
-void Namespace::close() {
+int Namespace::close() {
     closed_ = true;
-    for (uint32_t i = 0; i < ROCHE_MAX_BUCKETS; i++) delete buckets_[i].exchange(nullptr);
+    int rc = ROCHE_OK;
+    for (uint32_t i = 0; i < ROCHE_MAX_BUCKETS; i++) {
+        std::unique_ptr<BucketFile> bucket(buckets_[i].exchange(nullptr));
+        int closed = bucket ? bucket->close() : ROCHE_OK;
+        if (rc == ROCHE_OK) rc = closed;
+    }
+    return rc;
 }
 
 int Namespace::open(const std::string &dir, const std::string &name, const NamespaceOptions &opts,

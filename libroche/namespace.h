@@ -43,7 +43,7 @@ public:
     // Closing releases the files; scans that still hold the namespace see
     // closed() and stop. Callers hold lifecycle() exclusively to close and
     // shared to read.
-    void close();
+    int close();
     bool closed() const { return closed_; }
     std::shared_mutex &lifecycle() { return lifecycle_mu_; }
     const std::string &dir() const { return dir_; }

@@ -65,12 +65,14 @@ Store::~Store() {
 
 int Store::close() {
     std::unique_lock<std::shared_mutex> lock(mu_);
+    int rc = ROCHE_OK;
     for (auto &entry : open_) {
         std::unique_lock<std::shared_mutex> ns_lock(entry.second->lifecycle());
-        entry.second->close();
+        int closed = entry.second->close();
+        if (rc == ROCHE_OK) rc = closed;
     }
     open_.clear();
-    return ROCHE_OK;
+    return rc;
 }
 
 int Store::open_namespace(std::string_view name, bool create) {
@@ -242,12 +244,13 @@ int Store::close_namespace(const char *ns) {
     std::unique_lock<std::shared_mutex> lock(mu_);
     auto it = open_.find(name);
     if (it == open_.end()) return fail(ROCHE_ENOTFOUND, "namespace \"" + std::string(name) + "\" is not open");
+    int closed;
     {
         std::unique_lock<std::shared_mutex> ns_lock(it->second->lifecycle());
-        it->second->close();
+        closed = it->second->close();
     }
     open_.erase(it);
-    return ROCHE_OK;
+    return closed;
 }
 
 int Store::delete_namespace(const char *ns) {
