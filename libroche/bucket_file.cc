@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 
 #include "error.h"
+#include "fork_guard.h"
 
 namespace roche {
 namespace {
@@ -76,7 +79,7 @@ bool pread_full(int fd, void *dst, size_t n, uint64_t pos) {
 }  // namespace
 
 BucketFile::BucketFile(int fd, uint32_t index, const BucketOpenOptions &opts)
-    : fd_(fd), index_(index), opts_(opts) {}
+    : fd_(fd), index_(index), opts_(opts), fork_generation_(fork_generation()) {}
 
 int BucketFile::open(const std::string &path, uint32_t index, const BucketOpenOptions &opts,
                      std::unique_ptr<BucketFile> *out) {
@@ -106,12 +109,17 @@ BucketFile::~BucketFile() { close(); }
 int BucketFile::close() {
     if (fd_ < 0) return ROCHE_OK;
     int rc = ROCHE_OK;
-    if (opts_.writable) {
+    // In a child of fork() the files still belong to the parent: no trim.
+    if (opts_.writable && fork_generation() == fork_generation_) {
         uint64_t end = end_.load();
         // A failed trim loses nothing: the next writable open cuts the
         // reserved space as recovery.
         if (file_size_ > end && ftruncate(fd_, off_t(end)) != 0)
             rc = fail_errno(path_ + ": trimming to the last record", errno);
+        else
+            write_checkpoint(end, last_record_);
+    }
+    if (opts_.writable) {
         if (base_.load()) munmap(base_.load(), reserved_);
         for (auto &r : retired_) munmap(r.first, r.second);
         base_.store(nullptr);
@@ -175,6 +183,7 @@ int BucketFile::extend_file(uint64_t new_size) {
 }
 
 int BucketFile::grow(uint64_t min_size) {
+    write_checkpoint(end_.load(std::memory_order_relaxed), last_record_);
     uint64_t growth = std::clamp(file_size_, kMinGrowth, kMaxGrowth);
     uint64_t new_size = round_up(std::max(min_size, file_size_ + growth), kMiB);
     int rc = extend_file(new_size);
@@ -208,6 +217,7 @@ int BucketFile::append(const uint8_t *data, const size_t *lens, size_t count, ui
         std::atomic_thread_fence(std::memory_order_release);
         std::memcpy(base + pos, header, kHeaderSize);
         if (offsets) offsets[i] = make_offset(index_, pos);
+        last_record_ = pos;
         data += lens[i];
         pos += kHeaderSize + lens[i];
     }
@@ -289,16 +299,32 @@ const uint8_t *BucketFile::view(uint64_t pos, size_t n, std::vector<uint8_t> &sc
     return scratch.data();
 }
 
+// Where the file's data ends within [from, to): the file system skips holes
+// and unwritten extents (space reserved ahead that was never written), so a
+// crash's blank tail costs nothing to pass over. `to` when it cannot tell.
+uint64_t BucketFile::data_end(uint64_t from, uint64_t to) const {
+    uint64_t end = from;
+    off_t data = off_t(from);
+    while ((data = lseek(fd_, data, SEEK_DATA)) >= 0 && uint64_t(data) < to) {
+        off_t hole = lseek(fd_, data, SEEK_HOLE);
+        if (hole < 0) return to;
+        end = std::min(uint64_t(hole), to);
+        data = hole;
+    }
+    return data < 0 && errno != ENXIO ? to : end;
+}
+
 // Resynchronizes after damage: the first position in [from, limit) holding a
 // valid header whose record fits before limit, or limit. Blank stretches are
-// skipped a word at a time.
-uint64_t BucketFile::find_header(uint64_t from, uint64_t limit, std::vector<uint8_t> &scratch) const {
-    std::vector<uint8_t> window_scratch;
-    for (uint64_t start = from; start + kHeaderSize <= limit; start += kResyncWindow) {
+// skipped a word at a time, and trailing holes not read at all.
+uint64_t BucketFile::find_header(uint64_t from, uint64_t limit) const {
+    std::vector<uint8_t> scratch;
+    uint64_t stop = data_end(from, limit);
+    for (uint64_t start = from; start < stop && start + kHeaderSize <= limit; start += kResyncWindow) {
         size_t n = size_t(std::min<uint64_t>(kResyncWindow + kHeaderSize - 1, limit - start));
-        const uint8_t *w = view(start, n, window_scratch);
+        const uint8_t *w = view(start, n, scratch);
         if (!w) return limit;
-        for (size_t i = 0; i + kHeaderSize <= n && i < kResyncWindow; i++) {
+        for (size_t i = 0; i + kHeaderSize <= n && i < kResyncWindow && start + i < stop; i++) {
             if (header_is_blank(w + i)) {
                 size_t next = skip_zeros(w, i, n);
                 i = std::max(i, next >= kHeaderSize ? next - kHeaderSize : 0);
@@ -309,7 +335,6 @@ uint64_t BucketFile::find_header(uint64_t from, uint64_t limit, std::vector<uint
                 return start + i;
         }
     }
-    (void)scratch;
     return limit;
 }
 
@@ -328,24 +353,54 @@ bool BucketFile::next_record(uint64_t pos, uint64_t *at, RecordHeader *header, u
         return true;
     }
     if (pos + kHeaderSize > limit || (blank && !opts_.writable)) return false;
-    uint64_t found = find_header(pos + 1, limit, scratch);
+    uint64_t found = find_header(pos + 1, limit);
     if (found >= limit) return false;
     *skipped = found - pos;
     return read_header(found, limit, header, &blank, scratch) && (*at = found, true);
 }
 
-// Recovery: keep the longest chain of valid records, skipping damage that is
-// followed by valid records, and cut the torn or blank tail.
+// The checkpoint is a record boundary below which every record was whole:
+// written as an extended attribute, "<end> <position of the last record>",
+// when the file grows and at a clean close, so recovery walks only what came
+// after it (for a cleanly closed file, nothing). It is trusted only when that
+// last record is still there and ends exactly at <end>, so a file rewritten
+// by another tool is walked whole. Records below it are still checked by
+// every get and scan; the checkpoint only saves the walk.
+static const char kCheckpointAttr[] = "user.roche.checkpoint";
+
+void BucketFile::write_checkpoint(uint64_t end, uint64_t last) {
+    std::string value = std::to_string(end) + " " + std::to_string(last);
+    fsetxattr(fd_, kCheckpointAttr, value.data(), value.size(), 0);  // advice only
+}
+
+uint64_t BucketFile::read_checkpoint(uint64_t size) const {
+    char value[48] = {0};
+    if (fgetxattr(fd_, kCheckpointAttr, value, sizeof value - 1) <= 0) return 0;
+    char *rest;
+    uint64_t end = std::strtoull(value, &rest, 10);
+    uint64_t last = std::strtoull(rest, &rest, 10);
+    RecordHeader h;
+    if (*rest || end > size || end == 0 || last + kHeaderSize > end) return 0;
+    if (!decode_header(base_.load() + last, &h) || last + kHeaderSize + h.length != end) return 0;
+    return end;
+}
+
+// Recovery: from the checkpoint, keep the longest chain of valid records,
+// skipping damage that is followed by valid records, and cut the torn or
+// blank tail.
 int BucketFile::recover(uint64_t size) {
     int rc = map_file(size);
     if (rc != ROCHE_OK) return rc;
     file_size_ = size;
     end_.store(size);  // walk the whole file; no one else sees it yet
     std::vector<uint8_t> scratch;
-    uint64_t pos = 0, at, skipped;
+    uint64_t pos = read_checkpoint(size), at, skipped;
     RecordHeader h;
-    while (next_record(pos, &at, &h, &skipped, scratch)) pos = at + kHeaderSize + h.length;
-    recovered_bytes_ = last_nonzero_end(base_.load(), pos, size) - pos;
+    while (next_record(pos, &at, &h, &skipped, scratch)) {
+        last_record_ = at;
+        pos = at + kHeaderSize + h.length;
+    }
+    recovered_bytes_ = last_nonzero_end(base_.load(), pos, data_end(pos, size)) - pos;
     if (size > pos && ftruncate(fd_, off_t(pos)) != 0) return fail_errno(path_ + ": trimming", errno);
     file_size_ = pos;
     end_.store(pos, std::memory_order_release);

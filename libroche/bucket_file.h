@@ -92,7 +92,10 @@ private:
     int grow(uint64_t min_size);
     int extend_file(uint64_t new_size);
     int recover(uint64_t size);
-    uint64_t find_header(uint64_t from, uint64_t limit, std::vector<uint8_t> &scratch) const;
+    uint64_t find_header(uint64_t from, uint64_t limit) const;
+    uint64_t data_end(uint64_t from, uint64_t to) const;
+    uint64_t read_checkpoint(uint64_t size) const;
+    void write_checkpoint(uint64_t end, uint64_t last);
     bool read_header(uint64_t pos, uint64_t limit, RecordHeader *header, bool *blank,
                      std::vector<uint8_t> &scratch) const;
 
@@ -101,6 +104,7 @@ private:
     BucketOpenOptions opts_;
     std::string path_;
     uint64_t recovered_bytes_ = 0;
+    uint64_t fork_generation_;
 
     // Read-only: the file size last seen.
     std::atomic<uint64_t> seen_size_{0};
@@ -111,6 +115,7 @@ private:
     std::atomic<uint8_t *> base_{nullptr};
     std::mutex append_mu_;        // guards everything below
     uint64_t file_size_ = 0;      // bytes in the file, reserved space included
+    uint64_t last_record_ = 0;    // position of the last record's header
     size_t mapped_ = 0;           // bytes of the file mapped at base_
     size_t reserved_ = 0;         // address space reserved at base_
     std::vector<std::pair<uint8_t *, size_t>> retired_;  // old reservations

@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "error.h"
+#include "fork_guard.h"
 #include "scan.h"
 #include "values.h"
 
@@ -44,6 +45,7 @@ int Store::open(const char *root, const StoreOptions &opts, std::unique_ptr<Stor
     }
     if (!S_ISDIR(st.st_mode)) return fail(ROCHE_EIO, std::string(root) + ": not a directory");
     std::unique_ptr<Store> store(new Store(root, opts));
+    store->fork_generation_ = fork_generation();
     if (!opts.read_only) {
         std::string lock_path = store->root_ + "/.roche.lock";
         store->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -66,13 +68,20 @@ Store::~Store() {
 int Store::close() {
     std::unique_lock<std::shared_mutex> lock(mu_);
     int rc = ROCHE_OK;
-    for (auto &entry : open_) {
-        std::unique_lock<std::shared_mutex> ns_lock(entry.second->lifecycle());
-        int closed = entry.second->close();
+    while (!open_.empty()) {
+        int closed = release(open_.begin());
         if (rc == ROCHE_OK) rc = closed;
     }
-    open_.clear();
     return rc;
+}
+
+// Closes a namespace and forgets it; mu_ is held exclusively. A scan may
+// still hold the object: it sees closed() and stops.
+int Store::release(OpenMap::iterator it) {
+    std::shared_ptr<Namespace> ns = it->second;  // outlives the map entry
+    open_.erase(it);
+    std::unique_lock<std::shared_mutex> ns_lock(ns->lifecycle());
+    return ns->close();
 }
 
 int Store::open_namespace(std::string_view name, bool create) {
@@ -89,10 +98,17 @@ int Store::open_namespace(std::string_view name, bool create) {
     return rc;
 }
 
+int Store::check_process() const {
+    if (fork_generation() == fork_generation_) return ROCHE_OK;
+    return fail(ROCHE_EINVAL, "this handle was opened before fork(); open the store again in the child");
+}
+
 template <typename Fn>
 int Store::with_namespace(const char *ns, bool create, Fn &&fn) {
     std::string_view name;
-    int rc = namespace_name(ns, &name);
+    int rc = check_process();
+    if (rc != ROCHE_OK) return rc;
+    rc = namespace_name(ns, &name);
     if (rc != ROCHE_OK) return rc;
     for (;;) {
         {
@@ -238,33 +254,25 @@ int Store::namespaces(std::vector<std::string> *names) {
 }
 
 int Store::close_namespace(const char *ns) {
+    if (int rc = check_process()) return rc;
     std::string_view name;
     int rc = namespace_name(ns, &name);
     if (rc != ROCHE_OK) return rc;
     std::unique_lock<std::shared_mutex> lock(mu_);
     auto it = open_.find(name);
     if (it == open_.end()) return fail(ROCHE_ENOTFOUND, "namespace \"" + std::string(name) + "\" is not open");
-    int closed;
-    {
-        std::unique_lock<std::shared_mutex> ns_lock(it->second->lifecycle());
-        closed = it->second->close();
-    }
-    open_.erase(it);
-    return closed;
+    return release(it);
 }
 
 int Store::delete_namespace(const char *ns) {
+    if (int rc = check_process()) return rc;
     if (opts_.read_only) return fail(ROCHE_EREADONLY, "the store was opened read-only");
     std::string_view name;
     int rc = namespace_name(ns, &name);
     if (rc != ROCHE_OK) return rc;
     std::unique_lock<std::shared_mutex> lock(mu_);
     auto it = open_.find(name);
-    if (it != open_.end()) {
-        std::unique_lock<std::shared_mutex> ns_lock(it->second->lifecycle());
-        it->second->close();
-        open_.erase(it);
-    }
+    if (it != open_.end()) release(it);
     std::string dir = root_ + "/" + std::string(name);
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec))
@@ -281,6 +289,7 @@ int Store::sync_namespace(const char *ns) {
 }
 
 int Store::sync_all() {
+    if (int rc = check_process()) return rc;
     if (opts_.read_only) return fail(ROCHE_EREADONLY, "the store was opened read-only");
     std::shared_lock<std::shared_mutex> lock(mu_);
     for (auto &entry : open_) {

@@ -42,6 +42,9 @@ public:
     int close();               // trims and releases every namespace
 
 private:
+    // Keys view each namespace's own name, so lookups allocate nothing.
+    using OpenMap = std::unordered_map<std::string_view, std::shared_ptr<Namespace>>;
+
     Store(const std::string &root, const StoreOptions &opts) : root_(root), opts_(opts) {}
 
     // Runs fn(Namespace &) with mu_ held shared, opening the namespace on
@@ -49,15 +52,17 @@ private:
     template <typename Fn>
     int with_namespace(const char *ns, bool create, Fn &&fn);
     int open_namespace(std::string_view name, bool create);
+    int release(OpenMap::iterator it);
+    int check_process() const;
 
     std::string root_;
     StoreOptions opts_;
     int lock_fd_ = -1;
+    uint64_t fork_generation_;  // a child of fork() may not use this handle
     // Shared by every call for its whole length; exclusive to close or
     // delete a namespace, so no call ever runs on a released one.
     std::shared_mutex mu_;
-    // Keys view each namespace's own name, so lookups allocate nothing.
-    std::unordered_map<std::string_view, std::shared_ptr<Namespace>> open_;
+    OpenMap open_;
 };
 
 // Checks a namespace name (NULL or "" mean "default") and returns the name

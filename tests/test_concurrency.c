@@ -221,6 +221,32 @@ static void test_appends_survive_kill(void **state) {
     test_dir_free(dir);
 }
 
+/* A child of fork() may not write through the parent's handle, and closing
+ * it there leaves the parent's files alone. */
+static void test_forked_child_cannot_use_the_handle(void **state) {
+    (void)state;
+    char *dir = test_dir_new();
+    roche_db *db = open_store(dir, 1, 0);
+    uint64_t off;
+    assert_roche_ok(roche_append(db, NULL, NULL, "parent", 6, &off));
+    pid_t pid = fork();
+    if (pid == 0) {
+        uint64_t child_off;
+        int refused = roche_append(db, NULL, NULL, "child", 5, &child_off) == ROCHE_EINVAL;
+        roche_close(db);
+        _exit(refused ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* The parent's mapping and reserved space are intact: it goes on. */
+    for (int i = 0; i < 1000; i++) assert_roche_ok(roche_append(db, NULL, NULL, "more", 4, &off));
+    assert_value(db, NULL, off, "more", 4);
+    assert_value(db, NULL, 0, "parent", 6);
+    assert_roche_ok(roche_close(db));
+    test_dir_free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_on_their_own_buckets),
@@ -229,6 +255,7 @@ int main(void) {
         cmocka_unit_test(test_second_writer_is_refused_at_once),
         cmocka_unit_test(test_reader_process_sees_new_appends),
         cmocka_unit_test(test_appends_survive_kill),
+        cmocka_unit_test(test_forked_child_cannot_use_the_handle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
