@@ -95,16 +95,18 @@ module Roche
       split_values(*read_values(out.read_pointer))
     end
 
-    # Yield offset, value and time (a Time, to the nanosecond) of every
+    # Yield [offset, value, time] (time a Time, to the nanosecond) for every
     # record in the namespace whose offset is at least from, in increasing
-    # offset order. Without a block, returns an Enumerator.
+    # offset order. Like Hash#each, one Array is yielded, so a block takes
+    # |offset, value, time| or |record|. Without a block, returns an
+    # Enumerator.
     def each(namespace: nil, from: nil)
       return enum_for(__method__, namespace: namespace, from: from) unless block_given?
 
       scan = open_scan(name_arg(namespace), from.nil? ? 0 : offset_arg(from))
       begin
         step = ScanStep.new
-        yield(*step.record) while step.next(self, scan)
+        yield step.record while step.next(self, scan)
       ensure
         @handle.free_scan(scan)
       end
@@ -245,7 +247,7 @@ module Roche
       raise NoMemory, "roche_options_new failed" if options.null?
 
       begin
-        check(Native.roche_options_set_buckets(options, Integer(buckets))) unless buckets.nil?
+        check(Native.roche_options_set_buckets(options, bucket_count(buckets))) unless buckets.nil?
         check(Native.roche_options_set_read_only(options, read_only ? 1 : 0))
         check(Native.roche_options_set_sync(options, SYNC_POLICIES.fetch(sync) do
           raise ArgumentError, "sync must be one of #{SYNC_POLICIES.keys.inspect}, not #{sync.inspect}"
@@ -254,6 +256,13 @@ module Roche
       ensure
         Native.roche_options_free(options)
       end
+    end
+
+    def bucket_count(buckets)
+      raise TypeError, "buckets must be an Integer, not #{buckets.class}" unless buckets.is_a?(Integer)
+      raise RangeError, "buckets #{buckets} is outside 0..2**32-1" unless buckets.between?(0, 2**32 - 1)
+
+      buckets
     end
 
     # A value is stored as the bytes of a String, whatever their encoding.
