@@ -86,6 +86,26 @@ class SafetyTest < RocheTest
     assert_equal 26, File.size(File.join(@root, "default", "append.0.raw"))
   end
 
+  def test_forked_child_leaves_the_parents_store_alone
+    db = open_store(buckets: 1)
+    db.append("before fork")
+    child = fork do
+      db.append("from the child")
+      exit!(2)
+    rescue Roche::Closed
+      db.close
+      exit(0) # runs finalizers, as a child that forgets the store would
+    end
+    Process.wait(child)
+    assert_equal 0, $?.exitstatus, "the child could use the parent's store"
+    # Appending past the child's exit crashed with SIGBUS when the child's
+    # finalizer trimmed the bucket file under this process's mapping.
+    offsets = Array.new(2000) { |i| db.append("after fork #{i}" * 10) }
+    assert_equal "after fork 1999" * 10, db.get(offsets.last)
+    assert_equal 2001, db.each.count
+    db.close
+  end
+
   def test_wrong_types_raise_type_errors
     open_store do |db|
       assert_raises(TypeError) { db.append(nil) }
