@@ -150,11 +150,13 @@ class ApiTest < RocheTest
   def test_sync_and_stat
     open_store(sync: :always) do |db|
       db.append_many(%w[ab cd], namespace: "s")
+      offset = db.append("ef\0", namespace: "s")
+      assert_equal "ef\0", db.get(offset, namespace: "s")
       assert_nil db.sync
       assert_nil db.sync(namespace: "s")
       stat = db.stat("s")
-      assert_equal 2, stat[:records]
-      assert_equal 2 * (16 + 2), stat[:bytes]
+      assert_equal 3, stat[:records]
+      assert_equal 3 * 16 + 2 + 2 + 3, stat[:bytes]
     end
   end
 

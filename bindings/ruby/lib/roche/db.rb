@@ -17,6 +17,7 @@ module Roche
         Roche.check(Native.roche_open(path, options, out))
       end
       @handle = Handle.new(out.read_pointer)
+      @sync_always = sync == :always
     end
 
     # Close the store: files are trimmed to their last record and the writer
@@ -40,9 +41,7 @@ module Roche
       namespace = name_arg(namespace)
       id = name_arg(id)
       offset = FFI::MemoryPointer.new(:uint64)
-      # Non-blocking: the call keeps the GVL, so the String's bytes can be
-      # handed over as they are, without a copy.
-      use { |db| check(Native.roche_append(db, namespace, id, value, value.bytesize, offset)) }
+      use { |db| check(append_one(db, namespace, id, value, offset)) }
       offset.read_uint64
     end
 
@@ -194,6 +193,17 @@ module Roche
     end
     private_constant :ScanStep
 
+    # A short append keeps the GVL, so the String's bytes can be handed over
+    # as they are. One that waits for fsync releases it, and so reads a copy
+    # in native memory that no Ruby thread can change meanwhile.
+    def append_one(db, namespace, id, value, offset)
+      if @sync_always
+        Native.roche_append_blocking(db, namespace, id, native_bytes(value), value.bytesize, offset)
+      else
+        Native.roche_append(db, namespace, id, value, value.bytesize, offset)
+      end
+    end
+
     def use(&block)
       @handle.use(&block)
     end
@@ -265,11 +275,10 @@ module Roche
       buckets
     end
 
-    # A value is stored as the bytes of a String, whatever their encoding.
+    # A value is stored as the bytes of a String, whatever their encoding;
+    # objects that convert implicitly (#to_str) are accepted too.
     def string_value(value)
-      raise TypeError, "value must be a String, not #{value.class}" unless value.is_a?(String)
-
-      value
+      String.try_convert(value) or raise TypeError, "value must be a String, not #{value.class}"
     end
 
     # A copy of bytes in native memory, for calls that release the GVL and

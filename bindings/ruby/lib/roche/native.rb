@@ -89,6 +89,10 @@ module Roche
     attach_function :roche_open, %i[string pointer pointer], :int, blocking: true
     attach_function :roche_close, [:pointer], :int, blocking: true
     attach_function :roche_append, %i[pointer string string pointer size_t pointer], :int
+    # The same call for stores opened with sync: :always, where each append
+    # waits for the disk.
+    attach_function :roche_append_blocking, :roche_append, %i[pointer string string pointer size_t pointer], :int,
+                    blocking: true
     attach_function :roche_append_many, %i[pointer string string pointer pointer size_t pointer], :int,
                     blocking: true
     attach_function :roche_sync_namespace, %i[pointer string], :int, blocking: true
