@@ -23,8 +23,9 @@ class RocheTest < Minitest::Test
     Roche.open(@root, **options, &block)
   end
 
-  # Run Ruby code in a child process with this gem on its load path.
-  def ruby_child(code, *args)
-    IO.popen([RbConfig.ruby, "-I", LIB_DIR, "-e", code, *args], err: %i[child out], &:read)
+  # Run Ruby code in a child process with this gem on its load path; env
+  # changes the child's environment (nil removes a variable).
+  def ruby_child(code, *args, env: {})
+    IO.popen(env, [RbConfig.ruby, "-I", LIB_DIR, "-e", code, *args], err: %i[child out], &:read)
   end
 end
