@@ -106,11 +106,22 @@ class SafetyTest < RocheTest
     db.close
   end
 
+  def test_compaction_moves_nothing_the_store_uses
+    open_store do |db|
+      offsets = db.append_many(Array.new(100) { |i| "value #{i}" })
+      GC.compact
+      assert_equal "value 99", db.get(offsets.last)
+      assert_equal "value 0", db.each.first[1]
+    end
+  end
+
   def test_wrong_types_raise_type_errors
     open_store do |db|
       assert_raises(TypeError) { db.append(nil) }
       assert_raises(TypeError) { db.append(42) }
       assert_raises(TypeError) { db.append_many(["ok", nil]) }
+      assert_raises(TypeError) { db.append_many("not a list") }
+      assert_raises(TypeError) { db.multi_get(nil) }
       assert_raises(TypeError) { db.get(nil) }
       assert_raises(TypeError) { db.get("0") }
       assert_raises(TypeError) { db.multi_get([0, :one]) }

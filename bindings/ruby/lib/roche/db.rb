@@ -48,10 +48,10 @@ module Roche
     # Append every String of values in one call, all to one bucket; returns
     # their offsets in order.
     def append_many(values, id: nil, namespace: nil)
-      values = Array(values).map { |value| string_value(value) }
+      values = list_arg(values).map { |value| string_value(value) }
       namespace = name_arg(namespace)
       id = name_arg(id)
-      return [] if values.empty? && !check_open
+      return nothing_to_do if values.empty?
 
       data = native_bytes(values.join.b)
       lengths = FFI::MemoryPointer.new(:size_t, values.size)
@@ -83,9 +83,9 @@ module Roche
     # (NotFound, Corrupt, ...) that #get would raise, without the detail.
     # Find the failures with result.grep(Roche::Error).
     def multi_get(offsets, namespace: nil)
-      offsets = Array(offsets).map { |offset| offset_arg(offset) }
+      offsets = list_arg(offsets).map { |offset| offset_arg(offset) }
       namespace = name_arg(namespace)
-      return [] if offsets.empty? && !check_open
+      return nothing_to_do if offsets.empty?
 
       request = FFI::MemoryPointer.new(:uint64, offsets.size)
       request.write_array_of_uint64(offsets)
@@ -125,15 +125,15 @@ module Roche
     end
 
     # Close one namespace (its files are trimmed and closed); the next call
-    # that uses it opens it again.
-    def close_namespace(namespace = nil)
+    # that uses it opens it again. nil is the default namespace.
+    def close_namespace(namespace)
       namespace = name_arg(namespace)
       use { |db| check(Native.roche_close_namespace(db, namespace)) }
       nil
     end
 
-    # Delete a namespace with all its records.
-    def delete_namespace(namespace = nil)
+    # Delete a namespace with all its records. nil is the default namespace.
+    def delete_namespace(namespace)
       namespace = name_arg(namespace)
       use { |db| check(Native.roche_delete_namespace(db, namespace)) }
       nil
@@ -208,9 +208,9 @@ module Roche
       @handle.use(&block)
     end
 
-    # Raise Closed when closed; false otherwise (for early returns).
-    def check_open
-      use { false }
+    # The answer to an empty batch: [] on an open store, Closed otherwise.
+    def nothing_to_do
+      use { [] }
     end
 
     def check(code)
@@ -287,6 +287,13 @@ module Roche
       memory = FFI::MemoryPointer.new(:uint8, [bytes.bytesize, 1].max)
       memory.put_bytes(0, bytes)
       memory
+    end
+
+    # Batches: an Array or any Enumerable (a Range of offsets, ...).
+    def list_arg(list)
+      raise TypeError, "expected an Array, not #{list.class}" unless list.is_a?(Enumerable)
+
+      list.to_a
     end
 
     # Namespaces and ids: nil, a String or a Symbol. A NUL byte in one
