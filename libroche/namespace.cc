@@ -41,8 +41,8 @@ thread_local uint32_t t_thread_slot = UINT32_MAX;
 
 }  // namespace
 
-Namespace::Namespace(const std::string &dir, const NamespaceOptions &opts)
-    : dir_(dir), opts_(opts), buckets_(new std::atomic<BucketFile *>[ROCHE_MAX_BUCKETS]) {
+Namespace::Namespace(const std::string &dir, const std::string &name, const NamespaceOptions &opts)
+    : dir_(dir), name_(name), opts_(opts), buckets_(new std::atomic<BucketFile *>[ROCHE_MAX_BUCKETS]) {
     for (uint32_t i = 0; i < ROCHE_MAX_BUCKETS; i++) buckets_[i].store(nullptr);
 }
 
@@ -53,7 +53,7 @@ void Namespace::close() {
     for (uint32_t i = 0; i < ROCHE_MAX_BUCKETS; i++) delete buckets_[i].exchange(nullptr);
 }
 
-int Namespace::open(const std::string &dir, const NamespaceOptions &opts,
+int Namespace::open(const std::string &dir, const std::string &name, const NamespaceOptions &opts,
                     std::shared_ptr<Namespace> *out) {
     struct stat st;
     if (stat(dir.c_str(), &st) != 0) {
@@ -63,7 +63,7 @@ int Namespace::open(const std::string &dir, const NamespaceOptions &opts,
     } else if (!S_ISDIR(st.st_mode)) {
         return fail(ROCHE_EIO, dir + ": not a directory");
     }
-    std::shared_ptr<Namespace> ns(new Namespace(dir, opts));
+    std::shared_ptr<Namespace> ns(new Namespace(dir, name, opts));
     int rc = ns->open_existing_buckets();
     if (rc != ROCHE_OK) return rc;
     if (opts.writable) {

@@ -24,7 +24,7 @@ public:
     // Opens dir. Writable: every bucket file is opened and recovered, and the
     // bucket count is max(opts.buckets, bucket files present). ROCHE_ENOTFOUND
     // when the directory is missing and may not be created.
-    static int open(const std::string &dir, const NamespaceOptions &opts,
+    static int open(const std::string &dir, const std::string &name, const NamespaceOptions &opts,
                     std::shared_ptr<Namespace> *out);
     ~Namespace();
 
@@ -47,13 +47,15 @@ public:
     bool closed() const { return closed_; }
     std::shared_mutex &lifecycle() { return lifecycle_mu_; }
     const std::string &dir() const { return dir_; }
+    const std::string &name() const { return name_; }
 
 private:
-    Namespace(const std::string &dir, const NamespaceOptions &opts);
+    Namespace(const std::string &dir, const std::string &name, const NamespaceOptions &opts);
     int open_bucket(uint32_t index, bool create);
     int open_existing_buckets();
 
     std::string dir_;
+    std::string name_;
     NamespaceOptions opts_;
     std::unique_ptr<std::atomic<BucketFile *>[]> buckets_;
     std::atomic<uint32_t> bucket_count_{0};  // highest bucket number + 1

@@ -8,14 +8,22 @@ namespace {
 // The format is little-endian whatever the host is.
 template <typename T>
 T load_le(const uint8_t *p) {
-    T v = 0;
-    for (size_t i = 0; i < sizeof(T); i++) v |= T(p[i]) << (8 * i);
+    T v;
+    std::memcpy(&v, p, sizeof v);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    if (sizeof v == 8) v = T(__builtin_bswap64(uint64_t(v)));
+    if (sizeof v == 4) v = T(__builtin_bswap32(uint32_t(v)));
+#endif
     return v;
 }
 
 template <typename T>
 void store_le(uint8_t *p, T v) {
-    for (size_t i = 0; i < sizeof(T); i++) p[i] = uint8_t(v >> (8 * i));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    if (sizeof v == 8) v = T(__builtin_bswap64(uint64_t(v)));
+    if (sizeof v == 4) v = T(__builtin_bswap32(uint32_t(v)));
+#endif
+    std::memcpy(p, &v, sizeof v);
 }
 
 }  // namespace

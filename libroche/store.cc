@@ -18,7 +18,7 @@
 
 namespace roche {
 
-int namespace_name(const char *ns, std::string *out) {
+int namespace_name(const char *ns, std::string_view *out) {
     if (!ns || !*ns) {
         *out = "default";
         return ROCHE_OK;
@@ -30,7 +30,7 @@ int namespace_name(const char *ns, std::string *out) {
                                       "\": names starting with '.' are reserved");
     if (std::memchr(ns, '/', len))
         return fail(ROCHE_EINVAL, std::string("namespace \"") + ns + "\": '/' is not allowed");
-    out->assign(ns, len);
+    *out = std::string_view(ns, len);
     return ROCHE_OK;
 }
 
@@ -73,7 +73,7 @@ int Store::close() {
     return ROCHE_OK;
 }
 
-int Store::open_namespace(const std::string &name, bool create) {
+int Store::open_namespace(std::string_view name, bool create) {
     std::unique_lock<std::shared_mutex> lock(mu_);
     if (open_.count(name)) return ROCHE_OK;
     NamespaceOptions no;
@@ -82,14 +82,14 @@ int Store::open_namespace(const std::string &name, bool create) {
     no.sync_always = opts_.sync == ROCHE_SYNC_ALWAYS;
     no.buckets = opts_.buckets;
     std::shared_ptr<Namespace> ns;
-    int rc = Namespace::open(root_ + "/" + name, no, &ns);
-    if (rc == ROCHE_OK) open_.emplace(name, std::move(ns));
+    int rc = Namespace::open(root_ + "/" + std::string(name), std::string(name), no, &ns);
+    if (rc == ROCHE_OK) open_.emplace(ns->name(), std::move(ns));
     return rc;
 }
 
 template <typename Fn>
 int Store::with_namespace(const char *ns, bool create, Fn &&fn) {
-    std::string name;
+    std::string_view name;
     int rc = namespace_name(ns, &name);
     if (rc != ROCHE_OK) return rc;
     for (;;) {
@@ -215,7 +215,7 @@ int Store::stat(const char *ns, roche_stat_info *info) {
 int Store::namespaces(std::vector<std::string> *names) {
     DIR *d = opendir(root_.c_str());
     if (!d) return fail_errno(root_, errno);
-    std::string name;
+    std::string_view name;
     while (struct dirent *e = readdir(d)) {
         struct stat st;
         std::string path = root_ + "/" + e->d_name;
@@ -228,12 +228,12 @@ int Store::namespaces(std::vector<std::string> *names) {
 }
 
 int Store::close_namespace(const char *ns) {
-    std::string name;
+    std::string_view name;
     int rc = namespace_name(ns, &name);
     if (rc != ROCHE_OK) return rc;
     std::unique_lock<std::shared_mutex> lock(mu_);
     auto it = open_.find(name);
-    if (it == open_.end()) return fail(ROCHE_ENOTFOUND, "namespace \"" + name + "\" is not open");
+    if (it == open_.end()) return fail(ROCHE_ENOTFOUND, "namespace \"" + std::string(name) + "\" is not open");
     {
         std::unique_lock<std::shared_mutex> ns_lock(it->second->lifecycle());
         it->second->close();
@@ -244,7 +244,7 @@ int Store::close_namespace(const char *ns) {
 
 int Store::delete_namespace(const char *ns) {
     if (opts_.read_only) return fail(ROCHE_EREADONLY, "the store was opened read-only");
-    std::string name;
+    std::string_view name;
     int rc = namespace_name(ns, &name);
     if (rc != ROCHE_OK) return rc;
     std::unique_lock<std::shared_mutex> lock(mu_);
@@ -254,7 +254,7 @@ int Store::delete_namespace(const char *ns) {
         it->second->close();
         open_.erase(it);
     }
-    std::string dir = root_ + "/" + name;
+    std::string dir = root_ + "/" + std::string(name);
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec))
         return fail(ROCHE_ENOTFOUND, dir + ": no such namespace");

@@ -4,6 +4,7 @@
 #include <memory>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -47,7 +48,7 @@ private:
     // first use; with create, a missing namespace is made.
     template <typename Fn>
     int with_namespace(const char *ns, bool create, Fn &&fn);
-    int open_namespace(const std::string &name, bool create);
+    int open_namespace(std::string_view name, bool create);
 
     std::string root_;
     StoreOptions opts_;
@@ -55,11 +56,12 @@ private:
     // Shared by every call for its whole length; exclusive to close or
     // delete a namespace, so no call ever runs on a released one.
     std::shared_mutex mu_;
-    std::unordered_map<std::string, std::shared_ptr<Namespace>> open_;
+    // Keys view each namespace's own name, so lookups allocate nothing.
+    std::unordered_map<std::string_view, std::shared_ptr<Namespace>> open_;
 };
 
 // Checks a namespace name (NULL or "" mean "default") and returns the name
 // to use in *out, or ROCHE_EINVAL.
-int namespace_name(const char *ns, std::string *out);
+int namespace_name(const char *ns, std::string_view *out);
 
 }  // namespace roche

@@ -1,0 +1,2 @@
+#include "roche.h"
+int roche_header_check_cxx;

@@ -1,0 +1,234 @@
+/* Threads sharing one handle, and processes sharing one store. */
+#include "test_util.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define THREADS 4
+#define PER_THREAD 5000
+
+struct worker {
+    roche_db *db;
+    int id;
+    int use_id; /* all threads on one id (one bucket) or each on its own */
+    uint64_t offs[PER_THREAD];
+    int failures;
+};
+
+static size_t make_value(char *buf, int thread, int i) {
+    return (size_t)sprintf(buf, "t%d-i%d-%0*d", thread, i, i % 50, 0);
+}
+
+/* Appends, and reads back every record it and the others wrote so far. */
+static void *append_and_read(void *arg) {
+    struct worker *w = arg;
+    char value[128], key[16];
+    snprintf(key, sizeof key, "shared");
+    for (int i = 0; i < PER_THREAD; i++) {
+        size_t len = make_value(value, w->id, i);
+        if (roche_append(w->db, "threads", w->use_id ? key : NULL, value, len, &w->offs[i]))
+            w->failures++;
+        void *data;
+        size_t got;
+        int back = i / 2;
+        if (roche_get(w->db, "threads", w->offs[back], &data, &got) != ROCHE_OK) {
+            w->failures++;
+            continue;
+        }
+        len = make_value(value, w->id, back);
+        if (got != len || memcmp(data, value, len)) w->failures++;
+        roche_free(data);
+    }
+    return NULL;
+}
+
+/* Scans while the appenders run: every record seen is whole. */
+static void *scan_while_appending(void *arg) {
+    struct worker *w = arg;
+    for (int round = 0; round < 20; round++) {
+        roche_scan *scan;
+        if (roche_scan_open(w->db, "threads", 0, &scan)) {
+            w->failures++;
+            return NULL;
+        }
+        const void *data;
+        size_t len;
+        while (roche_scan_next(scan, NULL, &data, &len, NULL) == ROCHE_OK)
+            if (len < 4 || ((const char *)data)[0] != 't') w->failures++;
+        roche_scan_free(scan);
+    }
+    return NULL;
+}
+
+static void run_threads(int use_id) {
+    char *dir = test_dir_new();
+    roche_db *db = open_store(dir, 4, 0);
+    static struct worker workers[THREADS + 1];
+    pthread_t threads[THREADS + 1];
+    for (int t = 0; t <= THREADS; t++) {
+        workers[t] = (struct worker){.db = db, .id = t, .use_id = use_id};
+        assert_int_equal(pthread_create(&threads[t], NULL,
+                                        t < THREADS ? append_and_read : scan_while_appending,
+                                        &workers[t]),
+                         0);
+    }
+    for (int t = 0; t <= THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        assert_int_equal(workers[t].failures, 0);
+    }
+    roche_stat_info info = {.version = ROCHE_STAT_VERSION};
+    assert_roche_ok(roche_stat(db, "threads", &info));
+    assert_int_equal(info.records, THREADS * PER_THREAD);
+    assert_roche_ok(roche_close(db));
+    /* After reopening, every offset still holds its value. */
+    db = open_store(dir, 4, 1);
+    char value[128];
+    for (int t = 0; t < THREADS; t++)
+        for (int i = 0; i < PER_THREAD; i += 97)
+            assert_value(db, "threads", workers[t].offs[i], value, make_value(value, t, i));
+    assert_roche_ok(roche_close(db));
+    test_dir_free(dir);
+}
+
+static void test_threads_on_their_own_buckets(void **state) {
+    (void)state;
+    run_threads(0);
+}
+
+static void test_threads_on_one_bucket(void **state) {
+    (void)state;
+    run_threads(1);
+}
+
+static void *fail_on_this_thread(void *arg) {
+    roche_db *none;
+    (void)arg;
+    roche_open(NULL, NULL, &none);
+    return NULL;
+}
+
+static void test_last_error_is_per_thread(void **state) {
+    (void)state;
+    roche_db *db;
+    assert_roche_code(roche_open("", NULL, &db), ROCHE_EINVAL);
+    char mine[256];
+    snprintf(mine, sizeof mine, "%s", roche_last_error());
+    pthread_t other;
+    pthread_create(&other, NULL, fail_on_this_thread, NULL);
+    pthread_join(other, NULL);
+    assert_string_equal(roche_last_error(), mine);
+}
+
+static void test_second_writer_is_refused_at_once(void **state) {
+    (void)state;
+    char *dir = test_dir_new();
+    roche_db *db = open_store(dir, 0, 0);
+    roche_db *again;
+    assert_roche_code(roche_open(dir, NULL, &again), ROCHE_ELOCKED); /* same process */
+    pid_t pid = fork();
+    if (pid == 0) {
+        roche_db *child;
+        _exit(roche_open(dir, NULL, &child) == ROCHE_ELOCKED ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_roche_ok(roche_close(db));
+    db = open_store(dir, 0, 0); /* the lock went with the close */
+    assert_roche_ok(roche_close(db));
+    test_dir_free(dir);
+}
+
+/* A read-only process sees records a writer appends after it opened. */
+static void test_reader_process_sees_new_appends(void **state) {
+    (void)state;
+    char *dir = test_dir_new();
+    roche_db *db = open_store(dir, 2, 0);
+    uint64_t first;
+    assert_roche_ok(roche_append(db, "live", NULL, "before", 6, &first));
+    int to_child[2], to_parent[2];
+    assert_int_equal(pipe(to_child), 0);
+    assert_int_equal(pipe(to_parent), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        roche_options *opts = roche_options_new();
+        roche_options_set_read_only(opts, 1);
+        roche_db *ro;
+        int ok = roche_open(dir, opts, &ro) == ROCHE_OK;
+        void *data;
+        size_t len;
+        ok = ok && roche_get(ro, "live", first, &data, &len) == ROCHE_OK && len == 6;
+        char go = ok ? 'y' : 'n';
+        ok = ok && write(to_parent[1], &go, 1) == 1;
+        uint64_t later;
+        ok = ok && read(to_child[0], &later, sizeof later) == sizeof later;
+        ok = ok && roche_get(ro, "live", later, &data, &len) == ROCHE_OK && len == 5 &&
+             memcmp(data, "after", 5) == 0;
+        roche_scan *scan;
+        int n = 0;
+        ok = ok && roche_scan_open(ro, "live", 0, &scan) == ROCHE_OK;
+        while (ok && roche_scan_next(scan, NULL, NULL, NULL, NULL) == ROCHE_OK) n++;
+        _exit(ok && n == 2 ? 0 : 1);
+    }
+    char go;
+    assert_int_equal(read(to_parent[0], &go, 1), 1);
+    assert_int_equal(go, 'y');
+    uint64_t later;
+    assert_roche_ok(roche_append(db, "live", NULL, "after", 5, &later));
+    assert_int_equal(write(to_child[1], &later, sizeof later), sizeof later);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_roche_ok(roche_close(db));
+    test_dir_free(dir);
+}
+
+/* kill -9 right after appends returned: all of them are there on reopen. */
+static void test_appends_survive_kill(void **state) {
+    (void)state;
+    char *dir = test_dir_new();
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        roche_db *db;
+        if (roche_open(dir, NULL, &db)) _exit(1);
+        char value[64];
+        for (int i = 0;; i++) {
+            uint64_t off;
+            size_t len = make_value(value, 0, i);
+            if (roche_append(db, NULL, NULL, value, len, &off)) _exit(1);
+            if (write(pipefd[1], &off, sizeof off) != sizeof off) _exit(1);
+        }
+    }
+    close(pipefd[1]);
+    static uint64_t offs[20000];
+    size_t n = 0;
+    while (n < 20000 && read(pipefd[0], &offs[n], sizeof offs[n]) == sizeof offs[n]) n++;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(pipefd[0]);
+    assert_int_equal(n, 20000);
+    roche_db *db = open_store(dir, 0, 0);
+    char value[64];
+    for (size_t i = 0; i < n; i++) assert_value(db, NULL, offs[i], value, make_value(value, 0, (int)i));
+    uint64_t next;
+    assert_roche_ok(roche_append(db, NULL, NULL, "next", 4, &next));
+    assert_value(db, NULL, next, "next", 4);
+    assert_roche_ok(roche_close(db));
+    test_dir_free(dir);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_threads_on_their_own_buckets),
+        cmocka_unit_test(test_threads_on_one_bucket),
+        cmocka_unit_test(test_last_error_is_per_thread),
+        cmocka_unit_test(test_second_writer_is_refused_at_once),
+        cmocka_unit_test(test_reader_process_sees_new_appends),
+        cmocka_unit_test(test_appends_survive_kill),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
