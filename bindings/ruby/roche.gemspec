@@ -12,7 +12,7 @@ Gem::Specification.new do |spec|
     libroche itself is found through ROCHE_LIB, pkg-config or the system loader.
   TEXT
   spec.authors = ["libroche authors"]
-  spec.license = "MIT"
+  spec.homepage = "https://github.com/jackdoe/rochefort"
   spec.files = Dir.chdir(__dir__) { Dir["lib/**/*.rb"] + ["README.md", "roche.gemspec"] }
   spec.require_paths = ["lib"]
   spec.required_ruby_version = ">= 2.7"
