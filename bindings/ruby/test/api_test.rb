@@ -15,6 +15,14 @@ class ApiTest < RocheTest
     end
   end
 
+  def test_append_many_mixes_encodings
+    values = ["é", "\xff".b, "ü".encode("UTF-16LE"), "plain"]
+    open_store do |db|
+      offsets = db.append_many(values)
+      assert_equal values.map(&:b), db.multi_get(offsets)
+    end
+  end
+
   def test_empty_value
     open_store do |db|
       offset = db.append("")

@@ -53,7 +53,8 @@ module Roche
       id = name_arg(id)
       return nothing_to_do if values.empty?
 
-      data = native_bytes(values.join.b)
+      # Binary views first: joining Strings of other encodings would fail.
+      data = native_bytes(values.map(&:b).join)
       lengths = FFI::MemoryPointer.new(:size_t, values.size)
       # size_t is unsigned long on every platform Debian's ruby-ffi runs on.
       lengths.write_array_of_ulong(values.map(&:bytesize))
@@ -104,8 +105,8 @@ module Roche
 
       scan = open_scan(name_arg(namespace), from.nil? ? 0 : offset_arg(from))
       begin
-        step = ScanStep.new
-        yield step.record while step.next(self, scan)
+        slots = scan_slots
+        yield scan_record(slots) while scan_step(scan, slots)
       ensure
         @handle.free_scan(scan)
       end
@@ -166,32 +167,25 @@ module Roche
       (info.members - [:version]).to_h { |field| [field, info[field]] }
     end
 
-    # For ScanStep only: one roche_scan_next() under the handle's guard.
-    def scan_next(scan, outputs)
-      use { |_db| check(Native.roche_scan_next(scan, *outputs)) }
-    end
-
     private
 
-    # Reused output slots of roche_scan_next() for one walk.
-    class ScanStep
-      def initialize
-        @outputs = [:uint64, :pointer, :size_t, :uint64].map { |type| FFI::MemoryPointer.new(type) }
-      end
-
-      # Step the scan; false at the end.
-      def next(db, scan)
-        db.scan_next(scan, @outputs) == Native::OK
-      end
-
-      def record
-        offset, data, length, time = @outputs
-        size = length.read(:size_t)
-        value = size.zero? ? String.new(encoding: Encoding::BINARY) : data.read_pointer.read_bytes(size)
-        [offset.read_uint64, value, Time.at(0, time.read_uint64, :nanosecond)]
-      end
+    # Output slots of roche_scan_next() (offset, data, length, time), reused
+    # by every step of one walk.
+    def scan_slots
+      %i[uint64 pointer size_t uint64].map { |type| FFI::MemoryPointer.new(type) }
     end
-    private_constant :ScanStep
+
+    # One step under the handle's guard; false at the end of the scan.
+    def scan_step(scan, slots)
+      use { check(Native.roche_scan_next(scan, *slots)) } == Native::OK
+    end
+
+    def scan_record(slots)
+      offset, data, length, time = slots
+      size = length.read(:size_t)
+      value = size.zero? ? String.new(encoding: Encoding::BINARY) : data.read_pointer.read_bytes(size)
+      [offset.read_uint64, value, Time.at(0, time.read_uint64, :nanosecond)]
+    end
 
     # A short append keeps the GVL, so the String's bytes can be handed over
     # as they are. One that waits for fsync releases it, and so reads a copy
