@@ -18,9 +18,11 @@ module Roche
       build_tree_libraries + pkg_config_libraries + ["roche", "libroche.so.0"]
     end
 
+    # build/ (the README's) first, then any other build*/ tree by name.
     def self.build_tree_libraries
       checkout = File.expand_path("../../../..", __dir__)
-      Dir.glob(File.join(checkout, "build*", "{,libroche/}libroche.so")).sort
+      trees = Dir.glob(File.join(checkout, "build*/")).sort_by { |tree| [File.basename(tree) == "build" ? 0 : 1, tree] }
+      trees.flat_map { |tree| Dir.glob(File.join(tree, "{libroche/,}libroche.so")) }
     end
 
     def self.pkg_config_libraries
