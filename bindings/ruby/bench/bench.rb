@@ -1,0 +1,35 @@
+# frozen_string_literal: true
+
+# Ruby-side throughput of the roche gem: operations (values) per second for
+# single calls and for batched calls, 100-byte values, one thread.
+#   ROCHE_LIB=build/libroche/libroche.so ruby -Ibindings/ruby/lib bindings/ruby/bench/bench.rb [COUNT] [BATCH]
+require "roche"
+require "tmpdir"
+
+COUNT = Integer(ARGV[0] || 200_000)
+BATCH = Integer(ARGV[1] || 1000)
+VALUE = ("v" * 100).b
+
+def measure(label, operations)
+  started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+  yield
+  seconds = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+  printf("%-28s %10d ops %8.3f s %12.0f ops/s\n", label, operations, seconds, operations / seconds)
+end
+
+Dir.mktmpdir("roche-bench") do |root|
+  Roche.open(root) do |db|
+    offsets = nil
+    measure("append (100 B)", COUNT) { offsets = Array.new(COUNT) { db.append(VALUE) } }
+    batch = Array.new(BATCH, VALUE)
+    measure("append_many (#{BATCH} x 100 B)", COUNT) do
+      (COUNT / BATCH).times { db.append_many(batch, namespace: "batched") }
+    end
+    shuffled = offsets.shuffle(random: Random.new(1))
+    measure("get", COUNT) { shuffled.each { |offset| db.get(offset) } }
+    measure("multi_get (#{BATCH} per call)", COUNT) do
+      shuffled.each_slice(BATCH) { |slice| db.multi_get(slice) }
+    end
+    measure("each", COUNT) { db.each { |_record| nil } }
+  end
+end

@@ -1,0 +1,32 @@
+# frozen_string_literal: true
+
+require_relative "roche/version"
+require_relative "roche/native"
+require_relative "roche/errors"
+require_relative "roche/handle"
+require_relative "roche/db"
+
+# libroche, rochefort's append-only blob store, from Ruby.
+module Roche
+  # Open the store at path (created if needed, unless read_only).
+  #   buckets:   bucket files per namespace (libroche's default is 8)
+  #   read_only: open without the writer lock; writes raise Roche::ReadOnly
+  #   sync:      :never (the default) or :always (fsync each append)
+  # With a block, yields the store, closes it afterwards and returns the
+  # block's value; without one, returns the open Roche::DB.
+  def self.open(path, **options)
+    db = DB.new(path, **options)
+    return db unless block_given?
+
+    begin
+      yield db
+    ensure
+      db.close
+    end
+  end
+
+  # The version of the loaded libroche, e.g. "0.1.0".
+  def self.library_version
+    Native.roche_version
+  end
+end

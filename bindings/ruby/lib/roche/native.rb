@@ -1,0 +1,120 @@
+# frozen_string_literal: true
+
+require "ffi"
+
+module Roche
+  # The C API of include/roche.h, attached through the ffi gem. Nothing here
+  # is public API of the gem: Roche::DB is the way in.
+  module Native
+    extend FFI::Library
+
+    # Where libroche.so may be, first match wins: ROCHE_LIB, a build tree
+    # next to this checkout, the installed prefix pkg-config knows, and
+    # finally whatever the system loader finds.
+    def self.library_candidates
+      explicit = ENV["ROCHE_LIB"]
+      return [explicit] if explicit && !explicit.empty?
+
+      build_tree_libraries + pkg_config_libraries + ["roche", "libroche.so.0"]
+    end
+
+    # build/ (the README's) first, then any other build*/ tree by name.
+    def self.build_tree_libraries
+      checkout = File.expand_path("../../../..", __dir__)
+      trees = Dir.glob(File.join(checkout, "build*/")).sort_by { |tree| [File.basename(tree) == "build" ? 0 : 1, tree] }
+      trees.flat_map { |tree| Dir.glob(File.join(tree, "{libroche/,}libroche.so")) }
+    end
+
+    def self.pkg_config_libraries
+      libdir = IO.popen(%w[pkg-config --variable=libdir roche], err: File::NULL, &:read).strip
+      libdir.empty? ? [] : [File.join(libdir, "libroche.so.0")]
+    rescue SystemCallError # no pkg-config on this machine
+      []
+    end
+
+    # Load the first candidate that opens.
+    def self.load_library
+      failures = library_candidates.map do |candidate|
+        return ffi_lib(candidate)
+      rescue LoadError => e
+        e.message
+      end
+      raise LoadError, "libroche not found; set ROCHE_LIB to the path of libroche.so\n#{failures.join("\n")}"
+    end
+
+    load_library
+
+    # Return codes (roche.h).
+    OK = 0
+    DONE = 1
+    EINVAL = -30_901
+    ENOTFOUND = -30_902
+    ECORRUPT = -30_903
+    EIO = -30_904
+    ENOMEM = -30_905
+    ETOOBIG = -30_906
+    ELOCKED = -30_907
+    EREADONLY = -30_908
+    EINTERNAL = -30_909
+
+    SYNC_NEVER = 0
+    SYNC_ALWAYS = 1
+    STAT_VERSION = 1
+
+    # Statistics of one namespace; fields are only ever appended in C.
+    class StatInfo < FFI::Struct
+      layout :version, :uint32,
+             :buckets, :uint32,
+             :records, :uint64,
+             :bytes, :uint64,
+             :oldest_ns, :uint64,
+             :newest_ns, :uint64,
+             :damaged_ranges, :uint64,
+             :damaged_bytes, :uint64,
+             :recovered_bytes, :uint64
+    end
+
+    attach_function :roche_version, [], :string
+    attach_function :roche_strerror, [:int], :string
+    attach_function :roche_last_error, [], :string
+    attach_function :roche_free, [:pointer], :void
+
+    attach_function :roche_options_new, [], :pointer
+    attach_function :roche_options_free, [:pointer], :void
+    attach_function :roche_options_set_buckets, %i[pointer uint32], :int
+    attach_function :roche_options_set_read_only, %i[pointer int], :int
+    attach_function :roche_options_set_sync, %i[pointer int], :int
+
+    # Calls that may touch the disk or walk many records release the GVL.
+    # The call stays on the calling native thread, so roche_last_error() read
+    # right after it still describes its failure.
+    attach_function :roche_open, %i[string pointer pointer], :int, blocking: true
+    attach_function :roche_close, [:pointer], :int, blocking: true
+    attach_function :roche_append, %i[pointer string string pointer size_t pointer], :int
+    # The same call for stores opened with sync: :always, where each append
+    # waits for the disk.
+    attach_function :roche_append_blocking, :roche_append, %i[pointer string string pointer size_t pointer], :int,
+                    blocking: true
+    attach_function :roche_append_many, %i[pointer string string pointer pointer size_t pointer], :int,
+                    blocking: true
+    attach_function :roche_sync_namespace, %i[pointer string], :int, blocking: true
+    attach_function :roche_sync, [:pointer], :int, blocking: true
+
+    attach_function :roche_get, %i[pointer string uint64 pointer pointer], :int
+    attach_function :roche_multiget, %i[pointer string pointer size_t pointer], :int, blocking: true
+    attach_function :roche_values_count, [:pointer], :size_t
+    attach_function :roche_values_buffer, %i[pointer pointer], :pointer
+    attach_function :roche_values_lengths, [:pointer], :pointer
+    attach_function :roche_values_statuses, [:pointer], :pointer
+    attach_function :roche_values_free, [:pointer], :void
+
+    attach_function :roche_scan_open, %i[pointer string uint64 pointer], :int, blocking: true
+    attach_function :roche_scan_next, %i[pointer pointer pointer pointer pointer], :int, blocking: true
+    attach_function :roche_scan_free, [:pointer], :void
+
+    attach_function :roche_namespaces, %i[pointer pointer pointer], :int, blocking: true
+    attach_function :roche_close_namespace, %i[pointer string], :int, blocking: true
+    attach_function :roche_delete_namespace, %i[pointer string], :int, blocking: true
+    attach_function :roche_stat, %i[pointer string pointer], :int, blocking: true
+  end
+end

@@ -1,0 +1,194 @@
+# frozen_string_literal: true
+
+require "test_helper"
+
+class ApiTest < RocheTest
+  def test_values_round_trip_as_their_bytes
+    values = ["plain", "nul\0inside\0", "\xff\xfe\x00".b, "é".encode("UTF-16LE"), "x" * 100_000]
+    open_store do |db|
+      offsets = values.map { |value| db.append(value) }
+      values.zip(offsets).each do |value, offset|
+        read = db.get(offset)
+        assert_equal value.b, read
+        assert_equal Encoding::BINARY, read.encoding
+      end
+    end
+  end
+
+  def test_append_many_mixes_encodings
+    values = ["é", "\xff".b, "ü".encode("UTF-16LE"), "plain"]
+    open_store do |db|
+      offsets = db.append_many(values)
+      assert_equal values.map(&:b), db.multi_get(offsets)
+    end
+  end
+
+  def test_empty_value
+    open_store do |db|
+      offset = db.append("")
+      assert_equal "".b, db.get(offset)
+      assert_equal ["".b], db.multi_get([offset])
+      assert_equal ["".b], db.each.map { |_offset, value, _time| value }
+    end
+  end
+
+  def test_values_survive_close_and_reopen
+    offset = open_store { |db| db.append("kept", namespace: "ns") }
+    open_store(read_only: true) { |db| assert_equal "kept", db.get(offset, namespace: "ns") }
+  end
+
+  def test_block_form_returns_block_value_and_closes
+    kept = nil
+    assert_equal :done, open_store { |db| kept = db; :done }
+    assert_predicate kept, :closed?
+  end
+
+  def test_append_many_returns_offsets_in_order
+    values = ["a", "", "b\0c", "d" * 1000]
+    open_store(buckets: 4) do |db|
+      offsets = db.append_many(values, id: "user-1", namespace: "batch")
+      assert_equal values.size, offsets.size
+      assert_equal offsets.sort, offsets
+      assert_equal values, db.multi_get(offsets, namespace: "batch")
+      assert_equal [], db.append_many([])
+    end
+  end
+
+  def test_same_id_goes_to_one_bucket
+    open_store(buckets: 8) do |db|
+      offsets = Array.new(5) { |i| db.append("v#{i}", id: "same") }
+      assert_equal 1, offsets.map { |offset| offset >> 50 }.uniq.size
+    end
+  end
+
+  def test_namespaces_are_separate
+    open_store do |db|
+      offset = db.append("in a", namespace: "a")
+      assert_equal "in a", db.get(offset, namespace: :a)
+      assert_raises(Roche::NotFound) { db.get(offset, namespace: "b") }
+      assert_equal ["a"], db.namespaces
+    end
+  end
+
+  def test_multi_get_keeps_request_order_and_reports_bad_offsets_per_item
+    open_store(buckets: 2) do |db|
+      first, second = db.append_many(%w[first second], id: "k")
+      past_end = second + 1_000_000
+      inside_record = first + 1
+      missing_bucket = 100 << 50
+      result = db.multi_get([second, past_end, first, inside_record, second, missing_bucket])
+      assert_equal "second", result[0]
+      assert_instance_of Roche::NotFound, result[1]
+      assert_equal Roche::Native::ENOTFOUND, result[1].code
+      assert_equal "first", result[2]
+      assert_instance_of Roche::Corrupt, result[3]
+      assert_equal "second", result[4]
+      assert_instance_of Roche::NotFound, result[5]
+      assert_equal 3, result.grep(Roche::Error).size
+    end
+  end
+
+  def test_multi_get_in_a_missing_namespace
+    open_store do |db|
+      result = db.multi_get([0, 0], namespace: "nothing-here")
+      assert(result.all? { |item| item.is_a?(Roche::NotFound) })
+      assert_equal [], db.multi_get([])
+      assert_equal 3, db.multi_get(0..2).size
+    end
+  end
+
+  def test_get_errors_carry_code_and_detail
+    open_store do |db|
+      offset = db.append("x")
+      error = assert_raises(Roche::NotFound) { db.get(offset + 1_000_000) }
+      assert_equal Roche::Native::ENOTFOUND, error.code
+      assert_match(/not found.*#{offset + 1_000_000}/, error.message)
+      error = assert_raises(Roche::Corrupt) { db.get(offset + 1) }
+      assert_equal Roche::Native::ECORRUPT, error.code
+      assert_kind_of Roche::Error, error
+    end
+  end
+
+  def test_each_walks_in_offset_order_with_times
+    before = Time.now
+    open_store(buckets: 3) do |db|
+      offsets = %w[a b c d e f].map.with_index { |value, i| db.append(value, id: "id#{i}", namespace: "walk") }
+      seen = []
+      returned = db.each(namespace: "walk") { |offset, value, time| seen << [offset, value, time] }
+      assert_same db, returned
+      assert_equal offsets.sort, seen.map(&:first)
+      assert_equal offsets.zip(%w[a b c d e f]).sort.map(&:last), seen.map { |record| record[1] }
+      seen.each { |_offset, _value, time| assert_operator time, :>=, before - 1 }
+    end
+  end
+
+  def test_each_without_block_is_an_enumerator_that_resumes_from
+    open_store(buckets: 1) do |db|
+      offsets = db.append_many(%w[one two three])
+      enum = db.each
+      assert_kind_of Enumerator, enum
+      assert_equal %w[one two three], enum.map { |_offset, value, _time| value }
+      assert_equal %w[two three], db.each(from: offsets[0] + 1).map { |record| record[1] }
+      first = enum.next
+      assert_equal [offsets[0], "one"], first.first(2)
+      assert_equal "two", enum.next[1]
+      assert_equal [], db.each(namespace: "empty").to_a
+    end
+  end
+
+  def test_break_out_of_each_frees_the_scan_so_close_works
+    open_store do |db|
+      db.append_many(%w[a b c])
+      value = db.each { |_offset, v, _time| break v }
+      assert_equal "a", value
+    end
+  end
+
+  def test_close_and_delete_namespace
+    open_store do |db|
+      offset = db.append("gone soon", namespace: "tmp")
+      db.close_namespace("tmp")
+      assert_equal "gone soon", db.get(offset, namespace: "tmp")
+      db.delete_namespace("tmp")
+      assert_raises(Roche::NotFound) { db.get(offset, namespace: "tmp") }
+      refute File.exist?(File.join(@root, "tmp"))
+      assert_raises(Roche::NotFound) { db.delete_namespace("tmp") }
+    end
+  end
+
+  def test_sync_and_stat
+    open_store(sync: :always) do |db|
+      db.append_many(%w[ab cd], namespace: "s")
+      offset = db.append("ef\0", namespace: "s")
+      assert_equal "ef\0", db.get(offset, namespace: "s")
+      assert_nil db.sync
+      assert_nil db.sync(namespace: "s")
+      stat = db.stat("s")
+      assert_equal 3, stat[:records]
+      assert_equal 3 * 16 + 2 + 2 + 3, stat[:bytes]
+    end
+  end
+
+  def test_locked_read_only_and_missing_root
+    open_store do |db|
+      offset = db.append("x")
+      assert_raises(Roche::Locked) { open_store }
+      open_store(read_only: true) do |reader|
+        assert_equal "x", reader.get(offset)
+        error = assert_raises(Roche::ReadOnly) { reader.append("y") }
+        assert_equal Roche::Native::EREADONLY, error.code
+      end
+    end
+    assert_raises(Roche::NotFound) { Roche.open(File.join(@dir, "absent"), read_only: true) }
+  end
+
+  def test_invalid_names_and_options
+    open_store do |db|
+      assert_raises(Roche::InvalidArgument) { db.append("x", namespace: "../escape") }
+      assert_raises(Roche::InvalidArgument) { db.append("x", namespace: ".hidden") }
+      refute File.exist?(File.join(@dir, "escape"))
+    end
+    assert_raises(Roche::InvalidArgument) { open_store(buckets: 0) }
+    assert_raises(ArgumentError) { open_store(sync: :sometimes) }
+  end
+end
