@@ -45,7 +45,7 @@ int Store::open(const char *root, const StoreOptions &opts, std::unique_ptr<Stor
     }
     if (!S_ISDIR(st.st_mode)) return fail(ROCHE_EIO, std::string(root) + ": not a directory");
     std::unique_ptr<Store> store(new Store(root, opts));
-    store->fork_generation_ = fork_generation();
+    store->fork_generation_ = watch_forks();
     if (!opts.read_only) {
         std::string lock_path = store->root_ + "/.roche.lock";
         store->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
