@@ -1,0 +1,376 @@
+package io.roche;
+
+import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * An open libroche store: an append-only blob store where each append
+ * returns the record's offset, and the offset reads it back.
+ *
+ * <pre>
+ * try (Roche db = Roche.open(Path.of("data"))) {
+ *     long off = db.append("events", "user-42", bytes);
+ *     byte[] v = db.get("events", off);
+ * }
+ * </pre>
+ *
+ * A Roche serves any number of threads at once. A namespace of null means
+ * libroche's "default". Failures throw {@link RocheException} or one of its
+ * subclasses; null values and arrays throw NullPointerException; calls after
+ * {@link #close} throw IllegalStateException.
+ */
+public final class Roche implements AutoCloseable {
+    static final Cleaner CLEANER = Cleaner.create();
+    private static final int MAX_NAME_BYTES = 255;
+
+    private final NativeStore store;
+    private final Cleaner.Cleanable cleanable;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** The last namespace's bytes: most callers use one or two, so skip re-encoding. */
+    private volatile Name lastNamespace = new Name("default");
+
+    private Roche(long handle) {
+        store = new NativeStore(handle);
+        cleanable = CLEANER.register(this, store);
+    }
+
+    /** Open (read-write, creating it if needed) the store at root with default options. */
+    public static Roche open(Path root) {
+        return open(root, Options.DEFAULTS);
+    }
+
+    public static Roche open(Path root, Options options) {
+        Objects.requireNonNull(root, "root");
+        Objects.requireNonNull(options, "options");
+        byte[] path = cString(root.toString(), "root");
+        return new Roche(Native.open(path, options.buckets, options.readOnly, options.sync.code));
+    }
+
+    /** libroche's version, "MAJOR.MINOR.PATCH". */
+    public static String version() {
+        Native.init();
+        return Native.version();
+    }
+
+    /** Append value to ns (bucket chosen by id's hash, or per thread when id is null); returns its offset. */
+    public long append(String ns, String id, byte[] value) {
+        Objects.requireNonNull(value, "value");
+        return append(ns, id, value, 0, value.length);
+    }
+
+    /** Append value[from, from + length). */
+    public long append(String ns, String id, byte[] value, int from, int length) {
+        Objects.requireNonNull(value, "value");
+        Objects.checkFromIndexSize(from, length, value.length);
+        byte[] name = namespace(ns), key = id(id);
+        long db = store.enter();
+        try {
+            return Native.append(db, name, key, value, from, length);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /**
+     * Append the buffer's remaining bytes and advance its position past
+     * them, as a channel write does. A direct buffer is read in place, with
+     * no copy.
+     */
+    public long append(String ns, String id, ByteBuffer value) {
+        Objects.requireNonNull(value, "value");
+        int position = value.position(), length = value.remaining();
+        long offset;
+        if (value.isDirect()) {
+            byte[] name = namespace(ns), key = id(id);
+            long db = store.enter();
+            try {
+                offset = Native.appendDirect(db, name, key, value, position, length);
+            } finally {
+                store.leave();
+            }
+        } else if (value.hasArray()) {
+            offset = append(ns, id, value.array(), value.arrayOffset() + position, length);
+        } else { // a read-only heap buffer hides its array
+            byte[] copy = new byte[length];
+            value.duplicate().get(copy);
+            offset = append(ns, id, copy);
+        }
+        value.position(position + length);
+        return offset;
+    }
+
+    /** Append every value in one call, all to one bucket, in order; returns their offsets. */
+    public long[] appendMany(String ns, String id, List<byte[]> values) {
+        Objects.requireNonNull(values, "values");
+        return appendMany(ns, id, values.toArray(new byte[0][]));
+    }
+
+    public long[] appendMany(String ns, String id, byte[]... values) {
+        Objects.requireNonNull(values, "values");
+        int[] lengths = new int[values.length];
+        long total = 0;
+        for (int i = 0; i < values.length; i++) {
+            Objects.requireNonNull(values[i], "values[" + i + "]");
+            lengths[i] = values[i].length;
+            total += lengths[i];
+        }
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a batch holds at most 2 GiB; split it");
+        }
+        // One Java array crosses into native code instead of one per value.
+        byte[] data = new byte[(int) total];
+        int at = 0;
+        for (byte[] value : values) {
+            System.arraycopy(value, 0, data, at, value.length);
+            at += value.length;
+        }
+        byte[] name = namespace(ns), key = id(id);
+        long db = store.enter();
+        try {
+            return Native.appendMany(db, name, key, data, lengths);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /** The value at offset; NotFoundException or CorruptException when there is none. */
+    public byte[] get(String ns, long offset) {
+        byte[] name = namespace(ns);
+        long db = store.enter();
+        try {
+            return Native.get(db, name, offset);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /** The values at offsets, in request order, each with its own status. */
+    public Values multiGet(String ns, long... offsets) {
+        Objects.requireNonNull(offsets, "offsets");
+        byte[] name = namespace(ns);
+        int[] statuses = new int[offsets.length];
+        long db = store.enter();
+        try {
+            return new Values(Native.multiGet(db, name, offsets, statuses), statuses);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /** Scan every record of ns whose offset is at least from (0 for all; last seen + 1 to resume). */
+    public Scan scan(String ns, long from) {
+        byte[] name = namespace(ns);
+        long db = store.enter();
+        try {
+            return new Scan(store, Native.scanOpen(db, name, from), CLEANER);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /** {@link #scan} as a Stream; close the stream (try with resources) to free the scan. */
+    public Stream<Record> stream(String ns, long from) {
+        Scan scan = scan(ns, from);
+        Spliterator<Record> records = Spliterators.spliteratorUnknownSize(
+                scan, Spliterator.ORDERED | Spliterator.NONNULL);
+        return StreamSupport.stream(records, false).onClose(scan::close);
+    }
+
+    /** fsync every namespace this handle has open. */
+    public void sync() {
+        long db = store.enter();
+        try {
+            Native.sync(db);
+        } finally {
+            store.leave();
+        }
+    }
+
+    public void sync(String ns) {
+        byte[] name = namespace(ns);
+        long db = store.enter();
+        try {
+            Native.syncNamespace(db, name);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /** The namespaces under the root, sorted. */
+    public List<String> namespaces() {
+        byte[] packed;
+        long db = store.enter();
+        try {
+            packed = Native.namespaces(db);
+        } finally {
+            store.leave();
+        }
+        List<String> names = new ArrayList<>();
+        for (int start = 0, end; start < packed.length; start = end + 1) {
+            for (end = start; packed[end] != 0; end++) { }
+            names.add(new String(packed, start, end - start, StandardCharsets.UTF_8));
+        }
+        return names;
+    }
+
+    /** Trim, unmap and close ns's files; the next call that uses ns opens it again. */
+    public void closeNamespace(String ns) {
+        byte[] name = namespace(ns);
+        long db = store.enter();
+        try {
+            Native.closeNamespace(db, name);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /** Delete ns with every bucket file; its offsets become not found. */
+    public void deleteNamespace(String ns) {
+        byte[] name = namespace(ns);
+        long db = store.enter();
+        try {
+            Native.deleteNamespace(db, name);
+        } finally {
+            store.leave();
+        }
+    }
+
+    public Stats stat(String ns) {
+        byte[] name = namespace(ns);
+        long db = store.enter();
+        try {
+            return new Stats(Native.stat(db, name));
+        } finally {
+            store.leave();
+        }
+    }
+
+    /**
+     * Close the store: frees open scans, trims the files, releases the lock.
+     * Waits for calls in flight on other threads. A second close does nothing.
+     */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                store.close();
+            } finally {
+                cleanable.clean(); // unregisters; the store is closed already
+            }
+        }
+    }
+
+    private byte[] namespace(String ns) {
+        if (ns == null) {
+            return null;
+        }
+        Name last = lastNamespace;
+        if (last.text.equals(ns)) {
+            return last.bytes;
+        }
+        Name name = new Name(ns);
+        lastNamespace = name;
+        return name.bytes;
+    }
+
+    private static byte[] id(String id) {
+        return id == null ? null : cString(id, "id");
+    }
+
+    /** UTF-8 with a terminating NUL; a NUL inside would cut the string short in C. */
+    static byte[] cString(String text, String what) {
+        if (text.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException(what + " contains a NUL character");
+        }
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        byte[] terminated = new byte[utf8.length + 1];
+        System.arraycopy(utf8, 0, terminated, 0, utf8.length);
+        return terminated;
+    }
+
+    private static final class Name {
+        final String text;
+        final byte[] bytes;
+
+        Name(String text) {
+            this.text = text;
+            this.bytes = cString(text, "namespace");
+            if (bytes.length - 1 > MAX_NAME_BYTES) {
+                throw new IllegalArgumentException("namespace longer than " + MAX_NAME_BYTES + " bytes");
+            }
+        }
+    }
+
+    /** When an append returns: libroche's ROCHE_SYNC_* policies. */
+    public enum SyncPolicy {
+        /** No fsync (the default, as in rochefort); appends survive a process crash. */
+        NEVER(0),
+        /** msync and fdatasync before each append returns. */
+        ALWAYS(1);
+
+        final int code;
+
+        SyncPolicy(int code) {
+            this.code = code;
+        }
+    }
+
+    /** Open options: {@code Roche.Options.builder().buckets(16).readOnly(true).build()}. */
+    public static final class Options {
+        static final Options DEFAULTS = builder().build();
+
+        final int buckets;
+        final boolean readOnly;
+        final SyncPolicy sync;
+
+        private Options(Builder b) {
+            buckets = b.buckets;
+            readOnly = b.readOnly;
+            sync = b.sync;
+        }
+
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        public static final class Builder {
+            private int buckets = 8;
+            private boolean readOnly;
+            private SyncPolicy sync = SyncPolicy.NEVER;
+
+            /** Bucket files per namespace, 1..8191 (default 8). */
+            public Builder buckets(int buckets) {
+                if (buckets < 1 || buckets > 8191) {
+                    throw new IllegalArgumentException("buckets must be 1..8191, not " + buckets);
+                }
+                this.buckets = buckets;
+                return this;
+            }
+
+            /** A read-only handle takes no lock and writes nothing. */
+            public Builder readOnly(boolean readOnly) {
+                this.readOnly = readOnly;
+                return this;
+            }
+
+            public Builder sync(SyncPolicy sync) {
+                this.sync = Objects.requireNonNull(sync, "sync");
+                return this;
+            }
+
+            public Options build() {
+                return new Options(this);
+            }
+        }
+    }
+}

@@ -1,0 +1,438 @@
+/*
+ * roche_jni.c - the JNI glue between io.roche.Native and roche.h.
+ *
+ * Every entry point either returns a result or leaves exactly one pending
+ * Java exception (a RocheException built by RocheException.of, or the
+ * OutOfMemoryError of a failed JNI allocation) and returns at once.
+ * Arrays are copied with Get/Set<Type>ArrayRegion; nothing holds a critical
+ * section across a libroche call, so a blocked append never stalls the GC.
+ */
+#include <jni.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "roche.h"
+
+/* Values up to this size are copied to the stack rather than malloc'ed. */
+#define STACK_BYTES 4096
+
+static jclass exception_class;   /* io.roche.RocheException */
+static jmethodID exception_of;   /* static RocheException of(int, String) */
+static jclass record_class;      /* io.roche.Record */
+static jmethodID record_init;    /* Record(long, byte[], long) */
+static jclass byte_array_class;  /* byte[] */
+
+static jclass global_class(JNIEnv *env, const char *name) {
+    jclass local = (*env)->FindClass(env, name);
+    if (!local) return NULL;
+    jclass global = (*env)->NewGlobalRef(env, local);
+    (*env)->DeleteLocalRef(env, local);
+    return global;
+}
+
+JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
+    (void)reserved;
+    JNIEnv *env;
+    if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK) return JNI_ERR;
+    exception_class = global_class(env, "io/roche/RocheException");
+    record_class = global_class(env, "io/roche/Record");
+    byte_array_class = global_class(env, "[B");
+    if (!exception_class || !record_class || !byte_array_class) return JNI_ERR;
+    exception_of = (*env)->GetStaticMethodID(env, exception_class, "of",
+                                             "(ILjava/lang/String;)Lio/roche/RocheException;");
+    record_init = (*env)->GetMethodID(env, record_class, "<init>", "(J[BJ)V");
+    if (!exception_of || !record_init) return JNI_ERR;
+    return JNI_VERSION_1_8;
+}
+
+/* Throw the RocheException for code, with libroche's detail for this thread.
+ * The detail may hold any bytes (paths); NewStringUTF wants modified UTF-8,
+ * so bytes outside ASCII become '?'. */
+static void throw_code(JNIEnv *env, int code) {
+    char message[1024];
+    const char *detail = roche_last_error();
+    if (detail[0])
+        snprintf(message, sizeof message, "%s: %s", roche_strerror(code), detail);
+    else
+        snprintf(message, sizeof message, "%s", roche_strerror(code));
+    for (char *c = message; *c; c++)
+        if ((unsigned char)*c >= 0x80 || (unsigned char)*c < 0x20) *c = '?';
+    jstring text = (*env)->NewStringUTF(env, message);
+    if (!text) return; /* OutOfMemoryError pending */
+    jobject exception = (*env)->CallStaticObjectMethod(env, exception_class, exception_of, code, text);
+    if (exception) (*env)->Throw(env, (jthrowable)exception);
+}
+
+static void throw_oom(JNIEnv *env) {
+    jclass oom = (*env)->FindClass(env, "java/lang/OutOfMemoryError");
+    if (oom) (*env)->ThrowNew(env, oom, "libroche: native allocation failed");
+}
+
+/* A copy of a Java byte[], on the stack when small. An array of NULL
+ * gives data NULL. Returns 0, or -1 with an exception pending. */
+typedef struct {
+    char stack[STACK_BYTES];
+    char *data;
+    char *heap;
+} bytes;
+
+static int bytes_copy(JNIEnv *env, jbyteArray array, jint from, jint length, bytes *b) {
+    b->heap = NULL;
+    b->data = NULL;
+    if (!array) return 0;
+    if ((size_t)length <= sizeof b->stack) {
+        b->data = b->stack;
+    } else {
+        b->data = b->heap = malloc((size_t)length);
+        if (!b->heap) {
+            throw_oom(env);
+            return -1;
+        }
+    }
+    (*env)->GetByteArrayRegion(env, array, from, length, (jbyte *)b->data);
+    return (*env)->ExceptionCheck(env) ? -1 : 0;
+}
+
+static int bytes_copy_all(JNIEnv *env, jbyteArray array, bytes *b) {
+    jint length = array ? (*env)->GetArrayLength(env, array) : 0;
+    return bytes_copy(env, array, 0, length, b);
+}
+
+static void bytes_free(bytes *b) {
+    free(b->heap);
+}
+
+/* A new byte[] holding data[0, len). NULL with an exception pending on failure. */
+static jbyteArray new_bytes(JNIEnv *env, const void *data, size_t len) {
+    if (len > INT32_MAX - 8) {
+        throw_code(env, ROCHE_ETOOBIG);
+        return NULL;
+    }
+    jbyteArray array = (*env)->NewByteArray(env, (jsize)len);
+    if (array && len) (*env)->SetByteArrayRegion(env, array, 0, (jsize)len, (const jbyte *)data);
+    return array;
+}
+
+static roche_db *db_of(jlong handle) {
+    return (roche_db *)(intptr_t)handle;
+}
+
+JNIEXPORT jstring JNICALL Java_io_roche_Native_version(JNIEnv *env, jclass cls) {
+    (void)cls;
+    return (*env)->NewStringUTF(env, roche_version());
+}
+
+JNIEXPORT jint JNICALL Java_io_roche_Native_versionNumber(JNIEnv *env, jclass cls) {
+    (void)env, (void)cls;
+    return roche_version_number();
+}
+
+JNIEXPORT jstring JNICALL Java_io_roche_Native_strerror(JNIEnv *env, jclass cls, jint code) {
+    (void)cls;
+    return (*env)->NewStringUTF(env, roche_strerror(code));
+}
+
+JNIEXPORT jlong JNICALL Java_io_roche_Native_open(JNIEnv *env, jclass cls, jbyteArray root,
+                                                  jint buckets, jboolean read_only, jint sync) {
+    (void)cls;
+    bytes path;
+    if (bytes_copy_all(env, root, &path) < 0) return 0;
+    roche_options *opts = roche_options_new();
+    roche_db *db = NULL;
+    int rc = opts ? ROCHE_OK : ROCHE_ENOMEM;
+    if (rc == ROCHE_OK) rc = roche_options_set_buckets(opts, (uint32_t)buckets);
+    if (rc == ROCHE_OK) rc = roche_options_set_read_only(opts, read_only);
+    if (rc == ROCHE_OK) rc = roche_options_set_sync(opts, sync);
+    if (rc == ROCHE_OK) rc = roche_open(path.data, opts, &db);
+    roche_options_free(opts);
+    bytes_free(&path);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+    return (jlong)(intptr_t)db;
+}
+
+JNIEXPORT void JNICALL Java_io_roche_Native_close(JNIEnv *env, jclass cls, jlong db) {
+    (void)cls;
+    int rc = roche_close(db_of(db));
+    if (rc != ROCHE_OK) throw_code(env, rc);
+}
+
+/* ns and id arrive NUL-terminated (Roche.cString), or NULL. */
+typedef struct {
+    bytes ns, id;
+} names;
+
+static int names_copy(JNIEnv *env, jbyteArray ns, jbyteArray id, names *n) {
+    n->id.heap = NULL;
+    if (bytes_copy_all(env, ns, &n->ns) < 0) return -1;
+    if (bytes_copy_all(env, id, &n->id) < 0) {
+        bytes_free(&n->ns);
+        return -1;
+    }
+    return 0;
+}
+
+static void names_free(names *n) {
+    bytes_free(&n->ns);
+    bytes_free(&n->id);
+}
+
+JNIEXPORT jlong JNICALL Java_io_roche_Native_append(JNIEnv *env, jclass cls, jlong db, jbyteArray ns,
+                                                    jbyteArray id, jbyteArray value, jint from,
+                                                    jint length) {
+    (void)cls;
+    names n;
+    bytes v;
+    if (names_copy(env, ns, id, &n) < 0) return -1;
+    if (bytes_copy(env, value, from, length, &v) < 0) {
+        names_free(&n);
+        return -1;
+    }
+    uint64_t offset = 0;
+    int rc = roche_append(db_of(db), n.ns.data, n.id.data, v.data, (size_t)length, &offset);
+    bytes_free(&v);
+    names_free(&n);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+    return (jlong)offset;
+}
+
+JNIEXPORT jlong JNICALL Java_io_roche_Native_appendDirect(JNIEnv *env, jclass cls, jlong db,
+                                                          jbyteArray ns, jbyteArray id,
+                                                          jobject buffer, jint position,
+                                                          jint length) {
+    (void)cls;
+    char *base = (*env)->GetDirectBufferAddress(env, buffer);
+    jlong capacity = (*env)->GetDirectBufferCapacity(env, buffer);
+    if (!base || position < 0 || length < 0 || (jlong)position + length > capacity) {
+        throw_code(env, ROCHE_EINVAL);
+        return -1;
+    }
+    names n;
+    if (names_copy(env, ns, id, &n) < 0) return -1;
+    uint64_t offset = 0;
+    int rc = roche_append(db_of(db), n.ns.data, n.id.data, base + position, (size_t)length, &offset);
+    names_free(&n);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+    return (jlong)offset;
+}
+
+JNIEXPORT jlongArray JNICALL Java_io_roche_Native_appendMany(JNIEnv *env, jclass cls, jlong db,
+                                                             jbyteArray ns, jbyteArray id,
+                                                             jbyteArray data, jintArray lengths) {
+    (void)cls;
+    jsize count = (*env)->GetArrayLength(env, lengths);
+    jlongArray result = (*env)->NewLongArray(env, count);
+    if (!result) return NULL;
+    size_t *lens = malloc(sizeof *lens * (size_t)count + 1);
+    uint64_t *offsets = malloc(sizeof *offsets * (size_t)count + 1);
+    jint *ints = malloc(sizeof *ints * (size_t)count + 1);
+    names n;
+    bytes values;
+    int rc = ROCHE_ENOMEM;
+    if (lens && offsets && ints && names_copy(env, ns, id, &n) == 0) {
+        if (bytes_copy_all(env, data, &values) == 0) {
+            (*env)->GetIntArrayRegion(env, lengths, 0, count, ints);
+            for (jsize i = 0; i < count; i++) lens[i] = (size_t)ints[i];
+            rc = roche_append_many(db_of(db), n.ns.data, n.id.data, values.data, lens,
+                                   (size_t)count, offsets);
+            if (rc == ROCHE_OK) {
+                /* jlong and uint64_t share a layout for offsets below 2^63. */
+                (*env)->SetLongArrayRegion(env, result, 0, count, (const jlong *)offsets);
+            }
+            bytes_free(&values);
+        }
+        names_free(&n);
+    }
+    free(ints);
+    free(offsets);
+    free(lens);
+    if ((*env)->ExceptionCheck(env)) return NULL;
+    if (rc != ROCHE_OK) {
+        if (rc == ROCHE_ENOMEM && !(lens && offsets && ints)) throw_oom(env);
+        else throw_code(env, rc);
+        return NULL;
+    }
+    return result;
+}
+
+JNIEXPORT void JNICALL Java_io_roche_Native_sync(JNIEnv *env, jclass cls, jlong db) {
+    (void)cls;
+    int rc = roche_sync(db_of(db));
+    if (rc != ROCHE_OK) throw_code(env, rc);
+}
+
+JNIEXPORT void JNICALL Java_io_roche_Native_syncNamespace(JNIEnv *env, jclass cls, jlong db,
+                                                          jbyteArray ns) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) return;
+    int rc = roche_sync_namespace(db_of(db), n.ns.data);
+    names_free(&n);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+}
+
+JNIEXPORT jbyteArray JNICALL Java_io_roche_Native_get(JNIEnv *env, jclass cls, jlong db,
+                                                      jbyteArray ns, jlong offset) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) return NULL;
+    void *data = NULL;
+    size_t len = 0;
+    int rc = roche_get(db_of(db), n.ns.data, (uint64_t)offset, &data, &len);
+    names_free(&n);
+    if (rc != ROCHE_OK) {
+        throw_code(env, rc);
+        return NULL;
+    }
+    jbyteArray value = new_bytes(env, data, len);
+    roche_free(data);
+    return value;
+}
+
+/* Fill a byte[][] from a multiget result; failed items stay null. */
+static jobjectArray values_to_java(JNIEnv *env, const roche_values *values, jintArray statuses) {
+    size_t count = roche_values_count(values), size = 0;
+    const char *buffer = roche_values_buffer(values, &size);
+    const uint64_t *lengths = roche_values_lengths(values);
+    const int32_t *codes = roche_values_statuses(values);
+    jobjectArray result = (*env)->NewObjectArray(env, (jsize)count, byte_array_class, NULL);
+    if (!result) return NULL;
+    jint status[256];
+    for (size_t i = 0, at = 0; i < count; i++) {
+        status[i % 256] = codes[i];
+        if (codes[i] == ROCHE_OK) {
+            if (lengths[i] > INT32_MAX - 8) {
+                status[i % 256] = ROCHE_ETOOBIG;
+            } else {
+                jbyteArray value = new_bytes(env, buffer + at, lengths[i]);
+                if (!value) return NULL;
+                (*env)->SetObjectArrayElement(env, result, (jsize)i, value);
+                (*env)->DeleteLocalRef(env, value);
+            }
+            at += lengths[i];
+        }
+        if (i % 256 == 255 || i + 1 == count)
+            (*env)->SetIntArrayRegion(env, statuses, (jsize)(i - i % 256), (jsize)(i % 256 + 1), status);
+    }
+    return result;
+}
+
+JNIEXPORT jobjectArray JNICALL Java_io_roche_Native_multiGet(JNIEnv *env, jclass cls, jlong db,
+                                                             jbyteArray ns, jlongArray offsets,
+                                                             jintArray statuses) {
+    (void)cls;
+    jsize count = (*env)->GetArrayLength(env, offsets);
+    uint64_t *wanted = malloc(sizeof *wanted * (size_t)count + 1);
+    if (!wanted) {
+        throw_oom(env);
+        return NULL;
+    }
+    (*env)->GetLongArrayRegion(env, offsets, 0, count, (jlong *)wanted);
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) {
+        free(wanted);
+        return NULL;
+    }
+    roche_values *values = NULL;
+    int rc = roche_multiget(db_of(db), n.ns.data, wanted, (size_t)count, &values);
+    names_free(&n);
+    free(wanted);
+    if (rc != ROCHE_OK) {
+        throw_code(env, rc);
+        return NULL;
+    }
+    jobjectArray result = values_to_java(env, values, statuses);
+    roche_values_free(values);
+    return result;
+}
+
+JNIEXPORT jlong JNICALL Java_io_roche_Native_scanOpen(JNIEnv *env, jclass cls, jlong db,
+                                                      jbyteArray ns, jlong from) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) return 0;
+    roche_scan *scan = NULL;
+    int rc = roche_scan_open(db_of(db), n.ns.data, (uint64_t)from, &scan);
+    names_free(&n);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+    return (jlong)(intptr_t)scan;
+}
+
+JNIEXPORT jobject JNICALL Java_io_roche_Native_scanNext(JNIEnv *env, jclass cls, jlong handle) {
+    (void)cls;
+    uint64_t offset = 0, time_ns = 0;
+    const void *data = NULL;
+    size_t len = 0;
+    int rc = roche_scan_next((roche_scan *)(intptr_t)handle, &offset, &data, &len, &time_ns);
+    if (rc == ROCHE_DONE) return NULL;
+    if (rc != ROCHE_OK) {
+        throw_code(env, rc);
+        return NULL;
+    }
+    jbyteArray value = new_bytes(env, data, len);
+    if (!value) return NULL;
+    return (*env)->NewObject(env, record_class, record_init, (jlong)offset, value, (jlong)time_ns);
+}
+
+JNIEXPORT void JNICALL Java_io_roche_Native_scanFree(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env, (void)cls;
+    roche_scan_free((roche_scan *)(intptr_t)handle);
+}
+
+JNIEXPORT jbyteArray JNICALL Java_io_roche_Native_namespaces(JNIEnv *env, jclass cls, jlong db) {
+    (void)cls;
+    char *names = NULL;
+    size_t count = 0, size = 0;
+    int rc = roche_namespaces(db_of(db), &names, &count);
+    if (rc != ROCHE_OK) {
+        throw_code(env, rc);
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) size += strlen(names + size) + 1;
+    jbyteArray packed = new_bytes(env, names, size);
+    roche_free(names);
+    return packed;
+}
+
+JNIEXPORT void JNICALL Java_io_roche_Native_closeNamespace(JNIEnv *env, jclass cls, jlong db,
+                                                           jbyteArray ns) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) return;
+    int rc = roche_close_namespace(db_of(db), n.ns.data);
+    names_free(&n);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+}
+
+JNIEXPORT void JNICALL Java_io_roche_Native_deleteNamespace(JNIEnv *env, jclass cls, jlong db,
+                                                            jbyteArray ns) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) return;
+    int rc = roche_delete_namespace(db_of(db), n.ns.data);
+    names_free(&n);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+}
+
+JNIEXPORT jlongArray JNICALL Java_io_roche_Native_stat(JNIEnv *env, jclass cls, jlong db,
+                                                       jbyteArray ns) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) return NULL;
+    roche_stat_info info;
+    memset(&info, 0, sizeof info);
+    info.version = ROCHE_STAT_VERSION;
+    int rc = roche_stat(db_of(db), n.ns.data, &info);
+    names_free(&n);
+    if (rc != ROCHE_OK) {
+        throw_code(env, rc);
+        return NULL;
+    }
+    jlong fields[] = {info.buckets, (jlong)info.records, (jlong)info.bytes, (jlong)info.oldest_ns,
+                      (jlong)info.newest_ns, (jlong)info.damaged_ranges, (jlong)info.damaged_bytes,
+                      (jlong)info.recovered_bytes};
+    jlongArray result = (*env)->NewLongArray(env, 8);
+    if (result) (*env)->SetLongArrayRegion(env, result, 0, 8, fields);
+    return result;
+}
