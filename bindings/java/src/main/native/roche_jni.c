@@ -62,7 +62,8 @@ static void throw_code(JNIEnv *env, int code) {
     jstring text = (*env)->NewStringUTF(env, message);
     if (!text) return; /* OutOfMemoryError pending */
     jobject exception = (*env)->CallStaticObjectMethod(env, exception_class, exception_of, code, text);
-    if (exception) (*env)->Throw(env, (jthrowable)exception);
+    if ((*env)->ExceptionCheck(env)) return; /* of() itself failed: that one propagates */
+    (*env)->Throw(env, (jthrowable)exception);
 }
 
 static void throw_oom(JNIEnv *env) {
