@@ -229,19 +229,22 @@ JNIEXPORT jlongArray JNICALL Java_io_roche_Native_appendMany(JNIEnv *env, jclass
     uint64_t *offsets = malloc(sizeof *offsets * (size_t)count + 1);
     jint *ints = malloc(sizeof *ints * (size_t)count + 1);
     names n;
-    bytes values;
     int rc = ROCHE_ENOMEM;
     if (lens && offsets && ints && names_copy(env, ns, id, &n) == 0) {
-        if (bytes_copy_all(env, data, &values) == 0) {
-            (*env)->GetIntArrayRegion(env, lengths, 0, count, ints);
-            for (jsize i = 0; i < count; i++) lens[i] = (size_t)ints[i];
-            rc = roche_append_many(db_of(db), n.ns.data, n.id.data, values.data, lens,
+        (*env)->GetIntArrayRegion(env, lengths, 0, count, ints);
+        for (jsize i = 0; i < count; i++) lens[i] = (size_t)ints[i];
+        /* A batch is large: read it in place rather than copy it. The
+         * critical section spans one append_many, which makes no JNI call
+         * and only copies into the bucket's mapping. */
+        void *values = (*env)->GetPrimitiveArrayCritical(env, data, NULL);
+        if (values) {
+            rc = roche_append_many(db_of(db), n.ns.data, n.id.data, values, lens,
                                    (size_t)count, offsets);
+            (*env)->ReleasePrimitiveArrayCritical(env, data, values, JNI_ABORT);
             if (rc == ROCHE_OK) {
                 /* jlong and uint64_t share a layout for offsets below 2^63. */
                 (*env)->SetLongArrayRegion(env, result, 0, count, (const jlong *)offsets);
             }
-            bytes_free(&values);
         }
         names_free(&n);
     }

@@ -1,0 +1,98 @@
+package io.roche.bench;
+
+import io.roche.Roche;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Random;
+import java.util.stream.Stream;
+
+/**
+ * Java-side throughput of the binding: values per second, 100-byte values,
+ * one thread. The same workloads as c_baseline.c, so the two compare.
+ *   java -cp roche.jar:bench-classes io.roche.bench.Bench [COUNT] [BATCH] [REPS]
+ */
+public final class Bench {
+    private static final int VALUE_BYTES = 100;
+
+    public static void main(String[] args) throws IOException {
+        int count = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+        int reps = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        run(count / 5, batch); // warm the JIT up on a smaller store first
+        BEST.clear();
+        for (int rep = 0; rep < reps; rep++) {
+            run(count, batch);
+        }
+        // The machine is shared: the best of the repetitions is the binding's rate.
+        BEST.forEach((label, rate) -> System.out.printf("java %-28s %12.0f ops/s (best of %d, %d values)%n",
+                label, rate, reps, count));
+    }
+
+    private static final java.util.Map<String, Double> BEST = new java.util.LinkedHashMap<>();
+
+    private static void run(int count, int batch) throws IOException {
+        Path root = Files.createTempDirectory("roche-java-bench");
+        byte[] value = new byte[VALUE_BYTES];
+        Arrays.fill(value, (byte) 'v');
+        try (Roche db = Roche.open(root)) {
+            long[] offsets = new long[count];
+            measure("append (100 B)", count, () -> {
+                for (int i = 0; i < count; i++) {
+                    offsets[i] = db.append("bench", null, value);
+                }
+            });
+            ByteBuffer direct = ByteBuffer.allocateDirect(VALUE_BYTES);
+            measure("append direct ByteBuffer", count, () -> {
+                for (int i = 0; i < count; i++) {
+                    direct.clear();
+                    db.append("direct", null, direct);
+                }
+            });
+            byte[][] values = new byte[batch][];
+            Arrays.fill(values, value);
+            measure("appendMany (batch x 100 B)", count, () -> {
+                for (int i = 0; i < count / batch; i++) {
+                    db.appendMany("batched", null, values);
+                }
+            });
+            long[] shuffled = shuffle(offsets);
+            measure("get", count, () -> {
+                for (long offset : shuffled) {
+                    db.get("bench", offset);
+                }
+            });
+            measure("multiGet (batch per call)", count, () -> {
+                for (int from = 0; from + batch <= count; from += batch) {
+                    db.multiGet("bench", Arrays.copyOfRange(shuffled, from, from + batch));
+                }
+            });
+        } finally {
+            try (Stream<Path> files = Files.walk(root)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static long[] shuffle(long[] offsets) {
+        long[] copy = offsets.clone();
+        Random random = new Random(1);
+        for (int i = copy.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            long t = copy[i];
+            copy[i] = copy[j];
+            copy[j] = t;
+        }
+        return copy;
+    }
+
+    private static void measure(String label, int operations, Runnable work) {
+        long started = System.nanoTime();
+        work.run();
+        double rate = operations / ((System.nanoTime() - started) / 1e9);
+        BEST.merge(label, rate, Math::max);
+    }
+}
