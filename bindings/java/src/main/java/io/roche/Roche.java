@@ -172,7 +172,7 @@ public final class Roche implements AutoCloseable {
         byte[] name = namespace(ns);
         long db = store.enter();
         try {
-            return new Scan(store, Native.scanOpen(db, name, from), CLEANER);
+            return new Scan(this, store, Native.scanOpen(db, name, from), CLEANER);
         } finally {
             store.leave();
         }

@@ -14,10 +14,14 @@ import java.util.NoSuchElementException;
 public final class Scan implements Iterator<Record>, AutoCloseable {
     private final State state;
     private final Cleaner.Cleanable cleanable;
+    /** Keeps the store open while the scan is in use, even if the caller dropped it. */
+    @SuppressWarnings("unused")
+    private final Roche owner;
     private Record next;
     private boolean done;
 
-    Scan(NativeStore store, long handle, Cleaner cleaner) {
+    Scan(Roche owner, NativeStore store, long handle, Cleaner cleaner) {
+        this.owner = owner;
         this.state = new State(store, handle);
         store.register(state);
         this.cleanable = cleaner.register(this, state);

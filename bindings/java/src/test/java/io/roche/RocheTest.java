@@ -340,6 +340,20 @@ class RocheTest {
     }
 
     @Test
+    void aScanKeepsAnUnreferencedStoreOpen() {
+        db.append("k", null, bytes("one"));
+        db.append("k", null, bytes("two"));
+        db.close();
+        try (Scan scan = Roche.open(root).scan("k", 0)) {
+            System.gc();
+            assertArrayEquals(bytes("one"), scan.next().value());
+            System.gc();
+            assertArrayEquals(bytes("two"), scan.next().value());
+        }
+        db = Roche.open(Path.of(root.toString() + "-other"));
+    }
+
+    @Test
     void versionMatchesTheHeader() {
         assertTrue(Roche.version().matches("\\d+\\.\\d+\\.\\d+"));
         assertNotEquals(0, Native.versionNumber() + 1);
