@@ -13,19 +13,21 @@ import java.util.stream.Stream;
 /**
  * Java-side throughput of the binding: values per second, 100-byte values,
  * one thread. The same workloads as c_baseline.c, so the two compare.
- *   java -cp roche.jar:bench-classes io.roche.bench.Bench [COUNT] [BATCH] [REPS]
+ *   java -cp roche.jar:bench-classes io.roche.bench.Bench DIR [COUNT] [BATCH] [REPS]
  */
 public final class Bench {
     private static final int VALUE_BYTES = 100;
 
     public static void main(String[] args) throws IOException {
-        int count = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
-        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
-        int reps = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-        run(count / 5, batch); // warm the JIT up on a smaller store first
+        Path dir = Path.of(args.length > 0 ? args[0] : "java-bench-data");
+        int count = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+        int batch = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
+        int reps = args.length > 3 ? Integer.parseInt(args[3]) : 5;
+        Files.createDirectories(dir);
+        run(dir, count / 5, batch); // warm the JIT up on a smaller store first
         BEST.clear();
         for (int rep = 0; rep < reps; rep++) {
-            run(count, batch);
+            run(dir, count, batch);
         }
         // The machine is shared: the best of the repetitions is the binding's rate.
         BEST.forEach((label, rate) -> System.out.printf("java %-28s %12.0f ops/s (best of %d, %d values)%n",
@@ -34,8 +36,9 @@ public final class Bench {
 
     private static final java.util.Map<String, Double> BEST = new java.util.LinkedHashMap<>();
 
-    private static void run(int count, int batch) throws IOException {
-        Path root = Files.createTempDirectory("roche-java-bench");
+    /** One repetition on a fresh store under dir (the C baseline's file system too). */
+    private static void run(Path dir, int count, int batch) throws IOException {
+        Path root = Files.createTempDirectory(dir, "rep");
         byte[] value = new byte[VALUE_BYTES];
         Arrays.fill(value, (byte) 'v');
         try (Roche db = Roche.open(root)) {
