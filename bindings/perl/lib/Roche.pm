@@ -114,7 +114,7 @@ sub get {
     my ($self, $offset, %options) = @_;
     my $db = $self->{handle} // _closed('get');
     my ($ns) = _target(\%options, 'get', 'namespace');
-    _check_offset($offset, 'get');
+    _check_offset($offset, 'get: offset');
     my $rc = Roche::FFI::roche_get($db, $ns, $offset, \my $data, \my $len);
     _fail($rc, "get $offset") if $rc != OK;
     my $value = $len ? buffer_to_scalar($data, $len) : '';
@@ -277,7 +277,7 @@ sub _check_no_nul {
 sub _check_uint {
     my ($value, $what, $max) = @_;
     _invalid($what, 'must be a non-negative integer')
-        unless defined $value && !ref $value && $value =~ /\A[0-9]{1,20}\z/;
+        unless defined $value && !ref $value && $value =~ /\A[0-9]+\z/;
     _invalid($what, "must be at most $max") if _digits_above($value, $max);
     return $value;
 }
@@ -287,7 +287,7 @@ sub _check_uint {
 sub _check_offset {
     my ($offset, $what) = @_;
     return if defined $offset && !ref $offset && $offset =~ /\A[0-9]{1,19}\z/;    # below 10**19
-    _check_uint($offset, "$what: offset", $MAX_OFFSET);
+    _check_uint($offset, $what, $MAX_OFFSET);
 }
 
 sub _digits_above {
