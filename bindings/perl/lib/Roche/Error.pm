@@ -57,3 +57,28 @@ sub message { $_[0]{message} }
 sub name { $NAMES{ $_[0]{code} } // "E$_[0]{code}" }
 
 1;
+
+__END__
+
+=head1 NAME
+
+Roche::Error - what Roche croaks with
+
+=head1 SYNOPSIS
+
+    use Roche::Error qw(:codes);
+
+    eval { $db->get($offset) };
+    if (ref $@ && $@->isa('Roche::Error') && $@->code == ENOTFOUND) { ... }
+    print "$@\n";    # the message
+
+=head1 DESCRIPTION
+
+An object with C<code> (libroche's negative C<ROCHE_E*> code, or
+C<ECLOSED>, this binding's code for a closed store), C<name> (C<"ENOTFOUND">)
+and C<message>; it stringifies to the message. The constants C<EINVAL>,
+C<ENOTFOUND>, C<ECORRUPT>, C<EIO>, C<ENOMEM>, C<ETOOBIG>, C<ELOCKED>,
+C<EREADONLY>, C<EINTERNAL> and C<ECLOSED> are exported on request, or all at
+once with C<:codes>. See L<Roche/ERRORS>.
+
+=cut

@@ -53,3 +53,22 @@ sub DESTROY {
 }
 
 1;
+
+__END__
+
+=head1 NAME
+
+Roche::Scan - an iterator over the records of a namespace
+
+=head1 SYNOPSIS
+
+    my $it = $db->scan(namespace => 'events', from => 0);
+    while (my ($offset, $value, $time_ns) = $it->next) { ... }
+
+=head1 DESCRIPTION
+
+Made by L<Roche/scan>. C<next> returns the next record, then the empty list
+at the end. The native iterator is freed at the end, when the scan object
+goes, or when its store closes (C<next> then croaks C<ECLOSED>).
+
+=cut
