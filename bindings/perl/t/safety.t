@@ -174,6 +174,24 @@ subtest 'a new thread does not inherit the store' => sub {
     is($db->get($offset), 'main', 'the store still works after the thread ended');
     is(($scan->next)[1], 'main', 'and its scan');
     $db->close;
+
+    my $root = fresh_root();
+    my @results = map { $_->join } map {
+        my $n = $_;
+        threads->create(sub {
+            my $own = Roche->open("$root-$n");
+            my $offset = $own->append("thread $n");
+            my $mixed = grep {    # each failure's detail names this thread's own bad namespace
+                my $err = error_of { $own->append('x', namespace => "t$n/$_") };
+                "$err" !~ m{namespace "t$n/$_"};
+            } 1 .. 500;
+            my $value = $own->get($offset);
+            $own->close;
+            return "$value; $mixed mixed-up errors";
+        });
+    } 1 .. 2;
+    is_deeply(\@results, ['thread 1; 0 mixed-up errors', 'thread 2; 0 mixed-up errors'],
+              'threads open, use and close stores of their own, and read their own error details');
 };
 
 done_testing;
