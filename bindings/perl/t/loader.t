@@ -43,6 +43,7 @@ subtest 'ROCHE_LIB wins, and is the only candidate when set' => sub {
 };
 
 subtest 'an installed prefix, through pkg-config' => sub {
+    plan skip_all => 'no pkg-config on this machine' unless system('pkg-config --version >/dev/null 2>&1') == 0;
     symlink $real_library, "$scratch/prefix/lib/libroche.so.0" or die "symlink: $!";
     open my $pc, '>', "$scratch/pkgconfig/roche.pc" or die $!;
     print $pc "prefix=$scratch/prefix\nlibdir=\${prefix}/lib\n\nName: roche\nDescription: test\nVersion: 0.1.0\n";

@@ -192,6 +192,9 @@ subtest 'a new thread does not inherit the store' => sub {
     } 1 .. 2;
     is_deeply(\@results, ['thread 1; 0 mixed-up errors', 'thread 2; 0 mixed-up errors'],
               'threads open, use and close stores of their own, and read their own error details');
+    my $after = Roche->open("$root-1");
+    is(($after->scan->next)[1], 'thread 1', 'the main thread goes on using libroche after threads ended');
+    $after->close;
 };
 
 done_testing;
