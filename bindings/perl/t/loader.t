@@ -10,24 +10,29 @@ use File::Temp ();
 use Roche;
 
 # Where libroche is found, checked in a scratch checkout: a copy of lib/
-# whose only neighbours are the ones each case sets up.
+# (and of blib/lib/, as make installs it for make test) whose only
+# neighbours are the ones each case sets up.
 my $real_library = Cwd::abs_path(Roche->library_path);
 plan skip_all => 'the loaded libroche has no path to link to' unless defined $real_library && -e $real_library;
 
 my $scratch = File::Temp::tempdir('roche-loader-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $checkout = "$scratch/checkout";
-File::Path::make_path("$checkout/bindings/perl", "$scratch/pkgconfig", "$scratch/prefix/lib");
-system('cp', '-R', Cwd::abs_path('lib'), "$checkout/bindings/perl/lib") == 0 or die "cp failed\n";
+File::Path::make_path("$checkout/include", "$checkout/bindings/perl/blib", "$scratch/pkgconfig", "$scratch/prefix/lib");
+for my $copy ('lib', 'blib/lib') {
+    system('cp', '-R', Cwd::abs_path('lib'), "$checkout/bindings/perl/$copy") == 0 or die "cp failed\n";
+}
+open my $header, '>', "$checkout/include/roche.h" or die $!;    # marks the checkout's root
+close $header;
 
 # The library perl loads, and what went wrong, with this environment.
 sub load_with {
-    my %env = @_;
+    my ($lib, %env) = @_ % 2 ? @_ : ('lib', @_);
     local %ENV = %ENV;
     delete $ENV{ROCHE_LIB};
     $ENV{PKG_CONFIG_LIBDIR} = "$scratch/pkgconfig";    # only the .pc files of this test
     $ENV{PKG_CONFIG_PATH} = '';
     @ENV{ keys %env } = values %env;
-    my $output = `$^X -I$checkout/bindings/perl/lib -MRoche -e 'print Roche->library_path' 2>&1`;
+    my $output = `$^X -I$checkout/bindings/perl/$lib -MRoche -e 'print Roche->library_path' 2>&1`;
     return ($? == 0, $output);
 }
 
@@ -61,6 +66,8 @@ subtest 'a build tree of the checkout comes before pkg-config' => sub {
     symlink $real_library, "$checkout/build/libroche/libroche.so" or die "symlink: $!";
     ($loaded, $path) = load_with();
     is($path, "$checkout/build/libroche/libroche.so", 'build/ first, as the README builds there');
+    ($loaded, $path) = load_with('blib/lib');
+    is($path, "$checkout/build/libroche/libroche.so", 'from blib/lib too');
 };
 
 done_testing;

@@ -9,7 +9,6 @@ use warnings;
 use Config ();
 use Cwd ();
 use File::Basename ();
-use File::Spec ();
 use FFI::CheckLib ();
 use FFI::Platypus 1.00;
 use FFI::Platypus::DL qw(dlopen dlerror RTLD_PLATYPUS_DEFAULT);
@@ -37,19 +36,27 @@ sub library_candidates {
 
 # build/ (the README's) first, then any other build*/ tree, by name.
 sub build_tree_libraries {
-    my $checkout = Cwd::abs_path(File::Spec->catdir(File::Basename::dirname(__FILE__),
-                                                    (File::Spec->updir) x 4));
-    return () unless defined $checkout;
-    my @trees = sort { ($a !~ m{/build/$}) <=> ($b !~ m{/build/$}) or $a cmp $b }
-                glob(File::Spec->catfile($checkout, 'build*') . '/');
+    my $checkout = checkout_root() // return ();
+    my @trees = sort { ($a !~ m{/build/$}) <=> ($b !~ m{/build/$}) or $a cmp $b } glob("$checkout/build*/");
     return grep { -e } map { ("${_}libroche/libroche.so", "${_}libroche.so") } @trees;
+}
+
+# The libroche checkout this module sits in (from lib/ or from blib/lib/):
+# the nearest directory above it that holds include/roche.h.
+sub checkout_root {
+    my $dir = Cwd::abs_path(File::Basename::dirname(__FILE__)) // return;
+    for (1 .. 6) {
+        $dir = File::Basename::dirname($dir);
+        return $dir if -e "$dir/include/roche.h";
+    }
+    return;
 }
 
 sub pkg_config_libraries {
     my $libdir = `pkg-config --variable=libdir roche 2>/dev/null`;
     return () if $? != 0 || !defined $libdir;
     chomp $libdir;
-    return length $libdir ? (File::Spec->catfile($libdir, 'libroche.so.0')) : ();
+    return length $libdir ? ("$libdir/libroche.so.0") : ();
 }
 
 sub system_libraries {
