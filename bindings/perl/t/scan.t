@@ -67,6 +67,16 @@ subtest 'two scans of one namespace are independent' => sub {
     is_deeply([map { $_->[0] } drain($two)], [map { $_->[0] } drain($one)], 'and go on alike');
 };
 
+subtest 'a namespace closed or deleted under a scan ends it with an error' => sub {
+    for my $call (qw(close_namespace delete_namespace)) {
+        $db->append_many([1 .. 10], namespace => 'short-lived');
+        my $scan = $db->scan(namespace => 'short-lived');
+        ok(scalar($scan->next), "$call: the scan runs");
+        $db->$call('short-lived');
+        is_roche_error { $scan->next } ENOTFOUND, qr/closed during scan/, "$call: next croaks";
+    }
+};
+
 subtest 'bad scan arguments croak' => sub {
     is_roche_error { $db->scan(namespace => 'log', from => -1) } EINVAL, qr/scan: from/, 'a negative from';
     is_roche_error { $db->scan(namespace => '..') } EINVAL, qr/\Ascan: /, 'a bad namespace name';
