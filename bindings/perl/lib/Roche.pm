@@ -239,6 +239,7 @@ sub _closed { Roche::Error->throw(ECLOSED, "$_[0]: the store is closed") }
 # The named options of a call, in the order asked for; any other name
 # croaks. Namespaces and ids are checked as names.
 sub _options {
+    return () unless %{ $_[0] };    # the usual call: no options, all undef
     my ($options, $what, @names) = @_;
     my @values = delete @$options{@names};
     _invalid($what, "unknown option '" . join(' ', sort keys %$options) . "' (known: @names)") if %$options;
