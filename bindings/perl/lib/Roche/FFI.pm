@@ -9,6 +9,7 @@ use warnings;
 use Config ();
 use Cwd ();
 use File::Basename ();
+use File::Glob ();
 use FFI::CheckLib ();
 use FFI::Platypus 1.00;
 use FFI::Platypus::DL qw(dlopen dlerror RTLD_PLATYPUS_DEFAULT);
@@ -37,17 +38,18 @@ sub library_candidates {
 # build/ (the README's) first, then any other build*/ tree, by name.
 sub build_tree_libraries {
     my $checkout = checkout_root() // return ();
-    my @trees = sort { ($a !~ m{/build/$}) <=> ($b !~ m{/build/$}) or $a cmp $b } glob("$checkout/build*/");
+    my @trees = sort { ($a !~ m{/build/$}) <=> ($b !~ m{/build/$}) or $a cmp $b } File::Glob::bsd_glob("$checkout/build*/");
     return grep { -e } map { ("${_}libroche/libroche.so", "${_}libroche.so") } @trees;
 }
 
 # The libroche checkout this module sits in (from lib/ or from blib/lib/):
-# the nearest directory above it that holds include/roche.h.
+# the nearest directory above it that holds include/roche.h and
+# bindings/perl (an installed copy finds none).
 sub checkout_root {
     my $dir = Cwd::abs_path(File::Basename::dirname(__FILE__)) // return;
     for (1 .. 6) {
         $dir = File::Basename::dirname($dir);
-        return $dir if -e "$dir/include/roche.h";
+        return $dir if -e "$dir/include/roche.h" && -d "$dir/bindings/perl";
     }
     return;
 }
