@@ -1,0 +1,541 @@
+package Roche;
+
+use strict;
+use warnings;
+
+use FFI::Platypus::Buffer qw(buffer_to_scalar scalar_to_buffer scalar_to_pointer);
+use Scalar::Util qw(refaddr weaken);
+
+use Roche::FFI;
+use Roche::Error qw(:codes);
+use Roche::Scan;
+
+our $VERSION = '0.1.0';
+
+use constant OK => Roche::FFI::OK;
+
+my %SYNC_POLICIES = (never => 0, always => 1);
+my $MAX_OFFSET = '18446744073709551615';
+
+# Every store still open, held weakly: END closes them before global
+# destruction, which destroys objects in no particular order.
+my %open_stores;
+
+END {
+    for my $store (grep { defined } values %open_stores) {
+        local $@;
+        eval { $store->close; 1 } or warn "Roche: closing $store->{path} at exit: $@\n";
+    }
+}
+
+# Each thread starts without the stores of its parent: a clone would close
+# the parent's handle a second time.
+sub CLONE_SKIP { 1 }
+
+sub library_version { Roche::FFI::roche_version() }
+
+sub library_path { Roche::FFI::library_path() }
+
+sub open {
+    my ($class, $path, %options) = @_;
+    my ($buckets, $read_only, $sync) = _options(\%options, 'open', qw(buckets read_only sync));
+    _check_bytes($path, 'open', 'path');
+    _invalid('open', 'the path is empty') unless length $path;
+    _check_no_nul($path, 'open', 'path');
+    $sync = _sync_policy($sync);
+    _check_uint($buckets, 'open', 'buckets', 0xFFFFFFFF) if defined $buckets;
+
+    my $opts = Roche::FFI::roche_options_new() // Roche::Error->throw(ENOMEM, 'open: out of memory');
+    my $rc = defined $buckets ? Roche::FFI::roche_options_set_buckets($opts, $buckets) : OK;
+    $rc ||= Roche::FFI::roche_options_set_read_only($opts, $read_only ? 1 : 0);
+    $rc ||= Roche::FFI::roche_options_set_sync($opts, $sync);
+    my $handle;
+    $rc ||= Roche::FFI::roche_open($path, $opts, \$handle);
+    Roche::FFI::roche_options_free($opts);
+    _fail($rc, "open $path") if $rc != OK;
+
+    my $self = bless { handle => $handle, path => $path, scans => {} }, $class;
+    weaken($open_stores{ refaddr $self } = $self);
+    return $self;
+}
+
+sub path { $_[0]{path} }
+
+sub is_closed { !defined $_[0]{handle} }
+
+# Free the open scans (libroche wants them gone first), then the handle.
+sub close {
+    my $self = shift;
+    my $handle = delete $self->{handle} // return;
+    delete $open_stores{ refaddr $self };
+    $_->_release for grep { defined } values %{ $self->{scans} };
+    %{ $self->{scans} } = ();
+    my $rc = Roche::FFI::roche_close($handle);
+    _fail($rc, 'close') if $rc != OK;
+    return;
+}
+
+sub DESTROY {
+    my $self = shift;
+    return unless defined $self->{handle};
+    local ($@, $!, $?);
+    eval { $self->close; 1 } or warn "Roche: closing $self->{path} on DESTROY: $@\n";
+}
+
+sub append {
+    my ($self, $value, %options) = @_;
+    my $db = $self->{handle} // _closed('append');
+    my ($ns, $id) = _options(\%options, 'append', qw(namespace id));
+    _check_bytes($value, 'append', 'value');
+    my ($data, $len) = scalar_to_buffer($value);
+    my $rc = Roche::FFI::roche_append($db, $ns, $id, $data, $len, \my $offset);
+    _fail($rc, 'append') if $rc != OK;
+    return $offset;
+}
+
+sub append_many {
+    my ($self, $values, %options) = @_;
+    my $db = $self->{handle} // _closed('append_many');
+    my ($ns, $id) = _options(\%options, 'append_many', qw(namespace id));
+    _invalid('append_many', 'values must be an array reference') unless ref $values eq 'ARRAY';
+    my @values = @$values;
+    if (grep { !defined || ref || utf8::is_utf8($_) } @values) {    # the rare case, value by value
+        _check_bytes($values[$_], 'append_many', "value $_") for 0 .. $#values;
+    }
+    my $data = join '', @values;
+    my $lens = pack Roche::FFI::SIZE_T_PACK . '*', map { length } @values;
+    my $offsets = "\0" x (8 * @values);
+    my $rc = Roche::FFI::roche_append_many($db, $ns, $id, scalar_to_pointer($data),
+                                           scalar_to_pointer($lens), scalar(@values),
+                                           scalar_to_pointer($offsets));
+    _fail($rc, 'append_many') if $rc != OK;
+    return [unpack 'Q*', $offsets];
+}
+
+sub get {
+    my ($self, $offset, %options) = @_;
+    my $db = $self->{handle} // _closed('get');
+    my ($ns) = _options(\%options, 'get', 'namespace');
+    _check_offset($offset, 'get', 'offset');
+    my $rc = Roche::FFI::roche_get($db, $ns, $offset, \my $data, \my $len);
+    _fail($rc, "get $offset") if $rc != OK;
+    my $value = $len ? buffer_to_scalar($data, $len) : '';
+    Roche::FFI::roche_free($data);
+    return $value;
+}
+
+# The whole result is read in three bulk copies (values, lengths,
+# statuses), whatever the number of offsets.
+sub multi_get {
+    my ($self, $offsets, %options) = @_;
+    my $db = $self->{handle} // _closed('multi_get');
+    my ($ns) = _options(\%options, 'multi_get', 'namespace');
+    _invalid('multi_get', 'offsets must be an array reference') unless ref $offsets eq 'ARRAY';
+    my $count = @$offsets;
+    return [] unless $count;
+    my $request = _pack_offsets($offsets);
+
+    my $rc = Roche::FFI::roche_multiget($db, $ns, scalar_to_pointer($request), $count, \my $result);
+    _fail($rc, 'multi_get') if $rc != OK;
+    my $buffer = Roche::FFI::roche_values_buffer($result, \my $size);
+    my $bytes = $size ? buffer_to_scalar($buffer, $size) : '';
+    my @lengths = unpack 'Q*', buffer_to_scalar(Roche::FFI::roche_values_lengths($result), 8 * $count);
+    my $statuses = buffer_to_scalar(Roche::FFI::roche_values_statuses($result), 4 * $count);
+    Roche::FFI::roche_values_free($result);
+
+    my @values = unpack 'a' . join('a', @lengths), $bytes;
+    return \@values if $statuses eq "\0" x length $statuses;    # all OK: the usual case
+    my @statuses = unpack 'l*', $statuses;
+    for my $i (grep { $statuses[$_] != OK } 0 .. $count - 1) {
+        $values[$i] = Roche::Error->new($statuses[$i], "multi_get: offset $offsets->[$i]: "
+                                                       . Roche::FFI::roche_strerror($statuses[$i]));
+    }
+    return \@values;
+}
+
+sub scan {
+    my ($self, %options) = @_;
+    my $db = $self->{handle} // _closed('scan');
+    my ($ns, $from) = _options(\%options, 'scan', qw(namespace from));
+    $from //= 0;
+    _check_offset($from, 'scan', 'from');
+    my $rc = Roche::FFI::roche_scan_open($db, $ns, $from, \my $iterator);
+    _fail($rc, 'scan') if $rc != OK;
+    my $scan = Roche::Scan->_new($self, $iterator);
+    weaken($self->{scans}{ refaddr $scan } = $scan);
+    return $scan;
+}
+
+sub _forget_scan { delete $_[0]{scans}{ $_[1] } }
+
+sub sync {
+    my ($self, %options) = @_;
+    my $db = $self->{handle} // _closed('sync');
+    my $one = exists $options{namespace};
+    my ($ns) = _options(\%options, 'sync', 'namespace');
+    my $rc = $one ? Roche::FFI::roche_sync_namespace($db, $ns) : Roche::FFI::roche_sync($db);
+    _fail($rc, 'sync') if $rc != OK;
+    return;
+}
+
+sub namespaces {
+    my $self = shift;
+    my $db = $self->{handle} // _closed('namespaces');
+    my $rc = Roche::FFI::roche_namespaces($db, \my $names, \my $count);
+    _fail($rc, 'namespaces') if $rc != OK;
+    my @names;
+    for (my ($i, $at) = (0, $names); $i < $count; $i++) {
+        push @names, Roche::FFI::string_at($at);
+        $at += length($names[-1]) + 1;
+    }
+    Roche::FFI::roche_free($names);
+    return @names;
+}
+
+sub close_namespace { _namespace_call($_[0], 'close_namespace', $_[1], \&Roche::FFI::roche_close_namespace) }
+
+sub delete_namespace { _namespace_call($_[0], 'delete_namespace', $_[1], \&Roche::FFI::roche_delete_namespace) }
+
+my @STAT_FIELDS = qw(buckets records bytes oldest_ns newest_ns damaged_ranges damaged_bytes recovered_bytes);
+
+sub stat {
+    my ($self, $ns) = @_;
+    my $db = $self->{handle} // _closed('stat');
+    _check_name($ns, 'stat', 'namespace');
+    my $info = pack 'LLQ7', 1, 0, (0) x 7;    # roche_stat_info, ROCHE_STAT_VERSION 1
+    my $rc = Roche::FFI::roche_stat($db, $ns, scalar_to_pointer($info));
+    _fail($rc, 'stat') if $rc != OK;
+    my (undef, @values) = unpack 'LLQ7', $info;
+    my %stat;
+    @stat{@STAT_FIELDS} = @values;
+    return \%stat;
+}
+
+# ---- helpers ------------------------------------------------------------
+
+sub _namespace_call {
+    my ($self, $what, $ns, $call) = @_;
+    my $db = $self->{handle} // _closed($what);
+    _check_name($ns, $what, 'namespace');
+    my $rc = $call->($db, $ns);
+    _fail($rc, $what) if $rc != OK;
+    return;
+}
+
+# Croak with libroche's text for code and the detail of this thread's
+# failure, read right after the failing call.
+sub _fail {
+    my ($code, $what) = @_;
+    my $detail = Roche::FFI::roche_last_error();
+    my $message = "$what: " . Roche::FFI::roche_strerror($code);
+    $message .= " ($detail)" if length $detail;
+    Roche::Error->throw($code, $message);
+}
+
+sub _invalid { Roche::Error->throw(EINVAL, "$_[0]: $_[1]") }
+
+sub _closed { Roche::Error->throw(ECLOSED, "$_[0]: the store is closed") }
+
+# The named options of a call, in the order asked for; any other name
+# croaks. Namespaces and ids are checked as names.
+sub _options {
+    return () unless %{ $_[0] };    # the usual call: no options, all undef
+    my ($options, $what, @names) = @_;
+    my @values = delete @$options{@names};
+    _invalid($what, "unknown option '" . join(' ', sort keys %$options) . "' (known: @names)") if %$options;
+    for my $i (grep { defined $values[$_] } 0 .. $#names) {
+        _check_name($values[$i], $what, $names[$i]) if $names[$i] eq 'namespace' || $names[$i] eq 'id';
+    }
+    return @values;
+}
+
+# Values are byte strings. A string holding characters above 0xFF has no
+# byte form: it is refused, not guessed at. Fixes $_[0] in place: the
+# caller passes its own copy. ($what and $label name the argument in the
+# message, built only on failure.)
+sub _check_bytes {
+    my (undef, $what, $label) = @_;
+    _invalid("$what: $label", 'undef is not a value') unless defined $_[0];
+    _invalid("$what: $label", 'a reference is not a value') if ref $_[0];
+    return unless utf8::is_utf8($_[0]);
+    utf8::downgrade($_[0], 1)
+        or _invalid("$what: $label", 'wide character (above \x{FF}); encode text to bytes first, '
+                                     . 'for example with Encode::encode("UTF-8", $text)');
+}
+
+# Namespaces and ids: undef means libroche's default; otherwise bytes as
+# for values, without NUL, which would cut a C string short.
+sub _check_name {
+    return unless defined $_[0];
+    _check_bytes(@_);
+    _check_no_nul(@_);
+}
+
+sub _check_no_nul {
+    _invalid("$_[1]: $_[2]", 'a NUL byte is not allowed') if index($_[0], "\0") >= 0;
+}
+
+sub _check_uint {
+    my ($value, $what, $label, $max) = @_;
+    _invalid("$what: $label", 'must be a non-negative integer')
+        unless defined $value && !ref $value && $value =~ /\A[0-9]+\z/;
+    _invalid("$what: $label", "must be at most $max") if _digits_above($value, $max);
+}
+
+# Offsets are integers in 0 .. 2**64-1: a negative number, a fraction or a
+# string of digits past the top would otherwise be wrapped or rounded.
+sub _check_offset {
+    my ($offset, $what, $label) = @_;
+    return if defined $offset && !ref $offset && $offset =~ /\A[0-9]{1,19}\z/;    # below 10**19
+    _check_uint($offset, $what, $label, $MAX_OFFSET);
+}
+
+# Offsets as a uint64_t array. Every offset that reads back as it was
+# written is a valid one; only when one does not are they checked one by
+# one, for the message (or for leading zeros, which are valid).
+sub _pack_offsets {
+    my $offsets = shift;
+    no warnings qw(numeric uninitialized);
+    my $request = pack 'Q*', @$offsets;
+    if (join(',', unpack 'Q*', $request) ne join(',', @$offsets)) {
+        _check_offset($offsets->[$_], 'multi_get', "offset $_") for 0 .. $#$offsets;
+    }
+    return $request;
+}
+
+sub _digits_above {
+    my ($digits, $max) = @_;
+    $digits =~ s/\A0+(?=.)//;
+    return length $digits > length $max || (length $digits == length $max && $digits gt $max);
+}
+
+sub _sync_policy {
+    my $sync = shift // 'never';
+    return $SYNC_POLICIES{$sync} // _invalid('open', "sync must be 'never' or 'always', not '$sync'");
+}
+
+1;
+
+__END__
+
+=head1 NAME
+
+Roche - libroche, rochefort's append-only blob store, from Perl
+
+=head1 SYNOPSIS
+
+    use Roche;
+    use Roche::Error qw(:codes);
+
+    my $db = Roche->open('/var/lib/store', buckets => 8);
+
+    my $offset = $db->append("bytes\0ok", id => 'user-42', namespace => 'events');
+    my $value  = $db->get($offset, namespace => 'events');        # "bytes\0ok"
+
+    my $offsets = $db->append_many(['a', 'b', 'c'], namespace => 'events');
+    my $values  = $db->multi_get([@$offsets, 123], namespace => 'events');
+    # ['a', 'b', 'c', Roche::Error (ENOTFOUND)]
+
+    my $it = $db->scan(namespace => 'events');
+    while (my ($offset, $value, $time_ns) = $it->next) { ... }
+    my $rest = $db->scan(namespace => 'events', from => $last_seen + 1);
+
+    $db->sync;
+    $db->close_namespace('events');
+    $db->delete_namespace('events');
+    $db->close;
+
+    eval { $db->get($offset) };
+    print $@->code == ECLOSED ? "closed\n" : "$@\n";
+
+=head1 DESCRIPTION
+
+Roche calls F<libroche.so> through L<FFI::Platypus>; there is nothing to
+compile. A store is a directory; namespaces are its subdirectories, each
+holding bucket files. C<append> writes a value at the end of a bucket file
+and returns its I<offset>, C<(bucket E<lt>E<lt> 50) | position>, which stays
+valid forever: across closes, crashes and reopens with another bucket count.
+
+=head2 Finding libroche
+
+The first match wins: the C<ROCHE_LIB> environment variable (a path to
+F<libroche.so>; when it is set nothing else is tried), a F<build*/> tree of
+the checkout this module sits in (F<build/> first), the install prefix that
+C<pkg-config --variable=libdir roche> reports, then L<FFI::CheckLib> and the
+system loader (F<libroche.so.0>). C<< Roche->library_path >> says which file
+was loaded, C<< Roche->library_version >> its version.
+
+=head1 METHODS
+
+=head2 open
+
+    my $db = Roche->open($path, buckets => 8, read_only => 0, sync => 'never');
+
+Opens the store at C<$path>, creating it unless C<read_only>. One writer
+per store: a second writer, in this process or another, croaks C<ELOCKED>.
+Read-only handles take no lock and see the writer's appends.
+
+=over
+
+=item buckets
+
+Bucket files per namespace, 1 to 8191 (libroche's default is 8). A
+namespace never loses buckets: a smaller number is ignored for one that
+exists.
+
+=item read_only
+
+True to open without the writer lock; writes croak C<EREADONLY>.
+
+=item sync
+
+C<'never'> (the default, as in rochefort) or C<'always'> (each append is on
+disk before it returns).
+
+=back
+
+=head2 append
+
+    my $offset = $db->append($value, namespace => $ns, id => $id);
+
+Appends C<$value> and returns its offset. C<namespace> defaults to
+libroche's C<"default">. With an C<id>, the bucket is C<crc32(id) % buckets>,
+so one id's values stay in one file, in order.
+
+=head2 append_many
+
+    my $offsets = $db->append_many(\@values, namespace => $ns, id => $id);
+
+Appends every value in one call, into one bucket, and returns an array
+reference of their offsets, in order. Much faster than C<append> in a loop.
+
+=head2 get
+
+    my $value = $db->get($offset, namespace => $ns);
+
+The value at C<$offset>, as a byte string. Croaks C<ENOTFOUND> (no such
+namespace, bucket or offset past the end) or C<ECORRUPT> (no valid record
+starts there).
+
+=head2 multi_get
+
+    my $values = $db->multi_get(\@offsets, namespace => $ns);
+
+One value per offset, in request order, duplicates allowed, read in one
+call. B<A bad offset does not fail the call>: its slot holds the
+L<Roche::Error> that C<get> would croak with (code and libroche's text);
+every other slot holds a plain string. Pick the failures out with
+C<grep { ref } @$values>. Arguments that are no offset at all (see
+L</Offsets>) croak for the whole call.
+
+=head2 scan
+
+    my $it = $db->scan(namespace => $ns, from => $offset);
+    while (my ($offset, $value, $time_ns) = $it->next) { ... }
+
+An iterator over every record of the namespace whose offset is at least
+C<from> (default 0), in increasing offset order. C<next> returns the
+offset, the value and the append time in nanoseconds since the epoch, then
+the empty list at the end (and on every call after that). To resume, pass
+C<< from => $last_offset + 1 >>. A missing namespace scans as empty. A scan
+keeps its store alive; closing the store ends its scans, whose C<next> then
+croaks C<ECLOSED>.
+
+=head2 sync
+
+    $db->sync;                       # every namespace this handle has open
+    $db->sync(namespace => $ns);     # one
+
+fsyncs bucket files.
+
+=head2 namespaces
+
+    my @names = $db->namespaces;     # sorted
+
+=head2 stat
+
+    my $stat = $db->stat($ns);
+
+A hash reference: C<buckets>, C<records>, C<bytes> (headers included),
+C<oldest_ns>, C<newest_ns>, C<damaged_ranges>, C<damaged_bytes>,
+C<recovered_bytes>. Walks the namespace.
+
+=head2 close_namespace, delete_namespace
+
+    $db->close_namespace($ns);       # trim and close its files; reopened on next use
+    $db->delete_namespace($ns);      # remove it, files and all
+
+=head2 close, is_closed, path
+
+    $db->close;
+
+Closes the store: frees its scans, trims the bucket files and releases the
+lock. Closing twice is harmless. Every other method of a closed store
+croaks C<ECLOSED>.
+
+=head1 DATA RULES
+
+=head2 Values and names are bytes
+
+Values are stored byte for byte: NUL bytes and empty values are fine, and
+values come back as byte strings. A string with Perl's utf8 flag is stored
+as its characters when all of them are below 256 (so C<"caf\x{e9}"> is four
+bytes, flag or no flag). B<A string holding a character above 0xFF is
+refused> with C<EINVAL>: encode text first, for example with
+C<Encode::encode('UTF-8', $text)>, and decode what C<get> returns. The same
+rule holds for namespaces, ids and the store's path, which additionally
+must not contain a NUL byte. C<undef> and references are not values
+(C<EINVAL>); numbers are stored as their digits.
+
+=head2 Offsets
+
+An offset is an integer from 0 to 2**64-1, as a number or a string of
+digits. Anything else (negative, fractional, non-numeric, undef, too large)
+croaks C<EINVAL>, rather than being wrapped or rounded.
+
+=head1 ERRORS
+
+Every failure croaks a L<Roche::Error> object:
+
+    $err->code       # libroche's negative code, e.g. Roche::Error::ENOTFOUND
+    $err->name       # "ENOTFOUND"
+    $err->message    # "get 42: not found (offset 42 is past the end of ...)"
+    "$err"           # the message
+
+The message names the call, gives libroche's text for the code and, in
+brackets, the detail of this failure (a path, an errno text). The codes,
+exported by C<use Roche::Error qw(:codes)>, are libroche's C<EINVAL>,
+C<ENOTFOUND>, C<ECORRUPT>, C<EIO>, C<ENOMEM>, C<ETOOBIG>, C<ELOCKED>,
+C<EREADONLY>, C<EINTERNAL>, and this binding's own C<ECLOSED> (-30999) for a
+closed store. Wrong arguments (unknown options, bad types, wide characters,
+bad offsets) are C<EINVAL> too.
+
+=head1 SAFETY
+
+=over
+
+=item *
+
+A store that is not closed is closed when its last reference goes
+(C<DESTROY>), or at exit by an C<END> block before global destruction; its
+scans are freed first. The library stays loaded until the process ends, so
+no close can call into unloaded code.
+
+=item *
+
+After C<fork>, the child cannot use the parent's store (C<EINVAL>, from
+libroche) and leaves its files and lock alone when it exits.
+
+=item *
+
+A new ithread does not inherit stores or scans (C<CLONE_SKIP>): open the
+store in the thread that uses it.
+
+=back
+
+=head1 SEE ALSO
+
+F<include/roche.h>, the C API this module wraps;
+F<examples/perl/example.pl>.
+
+=cut

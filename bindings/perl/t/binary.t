@@ -1,0 +1,76 @@
+use strict;
+use warnings;
+use Test::More;
+use lib 't/lib';
+use RocheTest;
+
+use Roche;
+use Roche::Error qw(:codes);
+
+my $db = Roche->open(fresh_root());
+
+subtest 'values are bytes, NULs and all' => sub {
+    my @values = ("a\0b", "\0", "\0\0\0\0", join('', map { chr } 0 .. 255), "tail\0");
+    for my $value (@values) {
+        my $got = $db->get($db->append($value));
+        is($got, $value, 'get returns every byte of ' . length($value) . ' bytes');
+        ok(!utf8::is_utf8($got), 'as a byte string');
+    }
+    my $offsets = $db->append_many(\@values, namespace => 'many');
+    is_deeply($db->multi_get($offsets, namespace => 'many'), \@values, 'append_many and multi_get too');
+};
+
+subtest 'empty values' => sub {
+    my $offset = $db->append('');
+    is($db->get($offset), '', 'an empty value comes back empty');
+    my $offsets = $db->append_many(['', 'x', '', ''], namespace => 'empty');
+    is_deeply($db->multi_get($offsets, namespace => 'empty'), ['', 'x', '', ''], 'empty values among others');
+    my $only_empty = $db->append_many(['', ''], namespace => 'only-empty');
+    is_deeply($db->multi_get($only_empty, namespace => 'only-empty'), ['', ''],
+        'a multi_get whose values are all empty');
+    my (undef, $value) = $db->scan(namespace => 'only-empty')->next;
+    is($value, '', 'a scan returns an empty value');
+};
+
+subtest 'a large value' => sub {
+    my $value = join '', map { pack 'N', $_ } 1 .. 256 * 1024;    # 1 MiB
+    is($db->get($db->append($value)), $value, '1 MiB round trip');
+};
+
+subtest 'numbers are stored as their digits' => sub {
+    is($db->get($db->append(42)), '42', 'an integer');
+    is($db->get($db->append(1.5)), '1.5', 'a float');
+};
+
+subtest 'strings with the utf8 flag: characters up to \xFF are stored as one byte each' => sub {
+    my $latin1 = "caf\x{e9}";
+    utf8::upgrade(my $flagged = $latin1);
+    my $offset = $db->append($flagged);
+    is($db->get($offset), "caf\xe9", 'stored as 4 bytes, the same as the byte string');
+    ok(utf8::is_utf8($flagged), "the caller's string keeps its flag");
+    my $offsets = $db->append_many([$flagged, "\xff"]);
+    is_deeply($db->multi_get($offsets), ["caf\xe9", "\xff"], 'in append_many too');
+};
+
+subtest 'wide characters are refused, not guessed at' => sub {
+    my $wide = "snow \x{2603}";
+    is_roche_error { $db->append($wide) } EINVAL, qr/wide character.*encode/, 'append';
+    is_roche_error { $db->append_many(['ok', $wide]) } EINVAL, qr/value 1: wide character/,
+        'append_many names the value';
+    is_roche_error { $db->append('x', namespace => "\x{2603}") } EINVAL, qr/namespace: wide/, 'a namespace';
+    is_roche_error { $db->append('x', id => "\x{2603}") } EINVAL, qr/id: wide/, 'an id';
+    is(scalar(() = $db->multi_get([0])), 1, 'the store still works');
+
+    require Encode;
+    my $offset = $db->append(Encode::encode('UTF-8', $wide), namespace => 'text');
+    is(Encode::decode('UTF-8', $db->get($offset, namespace => 'text')), $wide, 'encoded text round-trips');
+};
+
+subtest 'a NUL in a name would cut it short: refused' => sub {
+    is_roche_error { $db->append('x', namespace => "a\0b") } EINVAL, qr/namespace: a NUL byte/, 'namespace';
+    is_roche_error { $db->append('x', id => "a\0b") } EINVAL, qr/id: a NUL byte/, 'id';
+    ok(!-e $db->path . '/a', 'no namespace "a" was made');
+};
+
+$db->close;
+done_testing;
