@@ -224,14 +224,14 @@ int run_scan(const Args &args) {
 int run_stat(const Args &args) {
     Store store(args, Access::Inspect);
     std::vector<std::string> names = selected_namespaces(args, store.db());
+    std::vector<roche_stat_info> infos(names.size());
+    for (size_t i = 0; i < names.size(); i++) {
+        infos[i].version = ROCHE_STAT_VERSION;
+        check(roche_stat(store.db(), names[i].c_str(), &infos[i]));
+    }
     out("store " + args.root + ": " + std::to_string(names.size()) +
         (names.size() == 1 ? " namespace\n" : " namespaces\n"));
-    for (const std::string &ns : names) {
-        roche_stat_info info = {};
-        info.version = ROCHE_STAT_VERSION;
-        check(roche_stat(store.db(), ns.c_str(), &info));
-        print_stat(ns, info, !store.read_only());
-    }
+    for (size_t i = 0; i < names.size(); i++) print_stat(names[i], infos[i], !store.read_only());
     finish_output();
     store.close();
     return 0;

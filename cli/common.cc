@@ -20,14 +20,36 @@ void check(int rc) {
 
 namespace {
 
-int open_store(const Args &args, bool read_only, roche_db **db) {
+// buckets 0: the library's default.
+int open_store(const std::string &root, bool read_only, uint32_t buckets, roche_db **db) {
     std::unique_ptr<roche_options, void (*)(roche_options *)> opts(roche_options_new(),
                                                                     roche_options_free);
     if (!opts) return ROCHE_ENOMEM;
     int rc = roche_options_set_read_only(opts.get(), read_only);
-    if (rc == ROCHE_OK && args.buckets) rc = roche_options_set_buckets(opts.get(), args.buckets);
-    if (rc == ROCHE_OK) rc = roche_open(args.root.c_str(), opts.get(), db);
+    if (rc == ROCHE_OK && buckets) rc = roche_options_set_buckets(opts.get(), buckets);
+    if (rc == ROCHE_OK) rc = roche_open(root.c_str(), opts.get(), db);
     return rc;
+}
+
+// The bucket count of an existing namespace, 0 when there is none. A writer
+// opened with the default count would grow a namespace that has fewer
+// buckets, and ids would then hash to other buckets.
+uint32_t existing_buckets(const std::string &root, const std::string &ns) {
+    roche_db *db = nullptr;
+    roche_stat_info info = {};
+    info.version = ROCHE_STAT_VERSION;
+    if (open_store(root, true, 0, &db) != ROCHE_OK) return 0;
+    int rc = roche_stat(db, ns.c_str(), &info);
+    roche_close(db);
+    return rc == ROCHE_OK ? info.buckets : 0;
+}
+
+// How many buckets to ask for: --buckets, else what the namespace has.
+// Inspecting asks for 1, which never grows a namespace (counts only grow).
+uint32_t buckets_for(const Args &args, Access access) {
+    if (access == Access::Inspect) return 1;
+    if (args.buckets || access == Access::Read) return args.buckets;
+    return existing_buckets(args.root, args.ns);
 }
 
 bool path_exists(const std::string &path) { return access(path.c_str(), F_OK) == 0; }
@@ -39,10 +61,11 @@ Store::Store(const Args &args, Access access) {
     // Inspecting never creates a store: a missing root gets the read-only
     // open's "not found".
     if (access == Access::Inspect && !path_exists(args.root)) read_only_ = true;
-    int rc = open_store(args, read_only_, &db_);
+    uint32_t buckets = buckets_for(args, access);
+    int rc = open_store(args.root, read_only_, buckets, &db_);
     if (rc == ROCHE_ELOCKED && access == Access::Inspect) {
         read_only_ = true;  // a writer has it: read beside it
-        rc = open_store(args, read_only_, &db_);
+        rc = open_store(args.root, read_only_, buckets, &db_);
     }
     check(rc);
 }
