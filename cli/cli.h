@@ -20,6 +20,7 @@ enum class Encoding { Text, Hex, Base64 };
 struct Args {
     std::string command;
     std::string root;
+    bool root_given = false;
     std::string ns = "default";
     bool ns_given = false;
     uint32_t buckets = 0;  // 0: the library's default

@@ -171,7 +171,7 @@ Encoding parse_encoding(const std::string &text) {
 // Applies one option; returns false for --help.
 bool apply_option(int id, const char *value, Args &args) {
     switch (id) {
-    case kRoot: args.root = value; break;
+    case kRoot: args.root = value; args.root_given = true; break;
     case kNs: args.ns = value; args.ns_given = true; break;
     case kBuckets: args.buckets = parse_buckets(value); break;
     case kReadOnly: args.read_only = true; break;
@@ -276,7 +276,7 @@ int run(int argc, char **argv) {
     } catch (const UsageError &e) {
         return usage_error(cmd, e.what());
     }
-    if (args.root.empty()) {
+    if (!args.root_given) {
         const char *env = std::getenv("ROCHE_ROOT");
         args.root = env && *env ? env : "./roche-data";
     }
