@@ -59,6 +59,7 @@ struct Command {
     const char *name;
     int (*run)(const Args &);
     size_t min_operands, max_operands;
+    const char *short_options;           // for getopt_long: ':' first, 'h' always
     std::vector<struct option> options;  // besides the global ones
     const char *usage;
 };
@@ -67,7 +68,7 @@ const size_t kMany = SIZE_MAX;
 
 const std::vector<Command> &commands() {
     static const std::vector<Command> table = {
-        {"append", run_append, 0, 0,
+        {"append", run_append, 0, 0, ":h0",
          {{"id", required_argument, nullptr, kId},
           {"file", required_argument, nullptr, kFile},
           {"lines", no_argument, nullptr, kLines},
@@ -81,12 +82,12 @@ const std::vector<Command> &commands() {
          "  --null, -0    batch: one record per NUL-terminated item\n"
          "A batch is one multi-append into one bucket; it prints one offset per\n"
          "line, in input order. A last item without its terminator counts too.\n"},
-        {"get", run_get, 1, kMany, {},
+        {"get", run_get, 1, kMany, ":h", {},
          "usage: roche get [--ns NAME] OFFSET...\n"
          "\n"
          "Writes the raw values at the decimal offsets to stdout, back to back.\n"
          "Stops with exit status 1 at the first offset that holds no record.\n"},
-        {"multiget", run_multiget, 0, kMany,
+        {"multiget", run_multiget, 0, kMany, ":h",
          {{"format", required_argument, nullptr, kFormat},
           {"encoding", required_argument, nullptr, kEncoding}},
          "usage: roche multiget [--ns NAME] [--format raw|jsonl] [--encoding E] [OFFSET...]\n"
@@ -99,7 +100,7 @@ const std::vector<Command> &commands() {
          "  --encoding E     the JSON value as text (default; bytes that are not\n"
          "                   UTF-8 become U+FFFD), hex or base64\n"
          "If any offset holds no record, nothing is written and the status is 1.\n"},
-        {"scan", run_scan, 0, 0,
+        {"scan", run_scan, 0, 0, ":h",
          {{"format", required_argument, nullptr, kFormat},
           {"encoding", required_argument, nullptr, kEncoding},
           {"from", required_argument, nullptr, kFrom}},
@@ -115,7 +116,7 @@ const std::vector<Command> &commands() {
          "  --from OFFSET    start at the first record at or after OFFSET; to resume,\n"
          "                   pass the last offset seen plus one\n"
          "time is the append time in nanoseconds since the epoch.\n"},
-        {"stat", run_stat, 0, 0, {},
+        {"stat", run_stat, 0, 0, ":h", {},
          "usage: roche stat [--ns NAME] [--read-only]\n"
          "\n"
          "Prints, per namespace (all of them unless --ns): buckets, records, bytes\n"
@@ -123,7 +124,7 @@ const std::vector<Command> &commands() {
          "bytes, and the torn tail recovery cut when the namespace was opened.\n"
          "stat opens the store for writing, so recovery runs, unless --read-only is\n"
          "given or another process writes to the store (then it reads beside it).\n"},
-        {"verify", run_verify, 0, 0,
+        {"verify", run_verify, 0, 0, ":h",
          {{"no-progress", no_argument, nullptr, kNoProgress}},
          "usage: roche verify [--ns NAME] [--no-progress]\n"
          "\n"
@@ -133,7 +134,7 @@ const std::vector<Command> &commands() {
          "  damaged NS bucket B bytes START..END (N bytes)\n"
          "Exit status 1 when there is damage. On a terminal, large stores get a\n"
          "progress bar on stderr (--no-progress turns it off).\n"},
-        {"delete-namespace", run_delete_namespace, 1, 1, {},
+        {"delete-namespace", run_delete_namespace, 1, 1, ":h", {},
          "usage: roche delete-namespace NAME\n"
          "\n"
          "Deletes the namespace NAME with every bucket file. Offsets into it are gone.\n"},
@@ -168,14 +169,18 @@ Encoding parse_encoding(const std::string &text) {
     throw UsageError("--encoding must be text, hex or base64, not '" + text + "'");
 }
 
-// Applies one option; returns false for --help.
-bool apply_option(int id, const char *value, Args &args) {
+// What the command line asks for once its options are read.
+enum class Parsed { Run, Help, Version };
+
+Parsed apply_option(int id, const char *value, Args &args) {
     switch (id) {
+    case 'h':
+    case kHelp: return Parsed::Help;
+    case kVersion: return Parsed::Version;
     case kRoot: args.root = value; args.root_given = true; break;
     case kNs: args.ns = value; args.ns_given = true; break;
     case kBuckets: args.buckets = parse_buckets(value); break;
     case kReadOnly: args.read_only = true; break;
-    case kHelp: return false;
     case kId: args.id = value; args.id_given = true; break;
     case kFile: args.file = value; break;
     case kLines:
@@ -190,23 +195,24 @@ bool apply_option(int id, const char *value, Args &args) {
     case kFrom: args.from = parse_u64(value, "--from"); break;
     case kNoProgress: args.progress = false; break;
     }
-    return true;
+    return Parsed::Run;
 }
 
-// Parses argv[0..argc) with getopt_long; in_order stops at the first
-// operand (the command name). Returns false when --help was asked for.
-bool parse_options(int argc, char **argv, const std::vector<struct option> &options,
-                   const char *short_options, Args &args) {
+// Reads the options of argv[1..argc) with getopt_long; a leading '+' in
+// short_options stops at the first operand (the command name), otherwise
+// options and operands may mix and operands end up from optind on.
+Parsed parse_options(int argc, char **argv, const std::vector<struct option> &options,
+                     const char *short_options, Args &args) {
     optind = 0;  // glibc: reinitialize, as each call parses a different list
     opterr = 0;
     int id;
     while ((id = getopt_long(argc, argv, short_options, options.data(), nullptr)) != -1) {
         if (id == '?') throw UsageError("unknown option '" + option_name(argv) + "'");
         if (id == ':') throw UsageError("option '" + option_name(argv) + "' needs a value");
-        if (id == 'h') id = kHelp;
-        if (!apply_option(id, optarg, args)) return false;
+        Parsed parsed = apply_option(id, optarg, args);
+        if (parsed != Parsed::Run) return parsed;
     }
-    return true;
+    return Parsed::Run;
 }
 
 std::vector<struct option> option_table(const Command *cmd) {
@@ -232,6 +238,11 @@ int usage_error(const Command *cmd, const std::string &message) {
     return 2;
 }
 
+int print_help(const Command *cmd) {
+    print_usage(stdout, cmd);
+    return 0;
+}
+
 int print_version() {
     std::printf("roche %d.%d.%d (libroche %s)\n", ROCHE_VERSION_MAJOR, ROCHE_VERSION_MINOR,
                 ROCHE_VERSION_PATCH, roche_version());
@@ -244,29 +255,17 @@ int run(int argc, char **argv) {
     try {
         // Global options stop at the command name ("+"); then the command's
         // own options, with the globals again, may come in any order.
-        std::vector<struct option> globals = option_table(nullptr);
-        optind = 0;
-        opterr = 0;
-        int id;
-        while ((id = getopt_long(argc, argv, "+:h", globals.data(), nullptr)) != -1) {
-            if (id == '?') throw UsageError("unknown option '" + option_name(argv) + "'");
-            if (id == ':') throw UsageError("option '" + option_name(argv) + "' needs a value");
-            if (id == kVersion) return print_version();
-            if (id == 'h' || !apply_option(id, optarg, args)) {
-                print_usage(stdout, nullptr);
-                return 0;
-            }
-        }
+        Parsed parsed = parse_options(argc, argv, option_table(nullptr), "+:h", args);
+        if (parsed == Parsed::Version) return print_version();
+        if (parsed == Parsed::Help) return print_help(nullptr);
         if (optind >= argc) throw UsageError("no command given");
         int first = optind;
         args.command = argv[first];
         cmd = find_command(args.command);
         if (!cmd) throw UsageError("unknown command '" + args.command + "'");
-        const char *shorts = args.command == "append" ? ":h0" : ":h";
-        if (!parse_options(argc - first, argv + first, option_table(cmd), shorts, args)) {
-            print_usage(stdout, cmd);
-            return 0;
-        }
+        parsed = parse_options(argc - first, argv + first, option_table(cmd), cmd->short_options,
+                               args);
+        if (parsed == Parsed::Help) return print_help(cmd);
         for (int i = first + optind; i < argc; i++) args.operands.push_back(argv[i]);
         if (args.operands.size() < cmd->min_operands)
             throw UsageError(args.command + ": missing operand");
