@@ -128,19 +128,39 @@ private:
             if (errno == ENOENT) return from;
             fail(ROCHE_EIO, path + ": " + std::strerror(errno));
         }
+        // Only the stretches that hold data are read: a writer's reserved
+        // space is unwritten extents or holes, which SEEK_DATA passes over
+        // (file systems that cannot tell report the whole file as data).
         uint64_t end = from;
-        char chunk[1 << 16];
-        ssize_t n;
-        for (uint64_t pos = from; (n = pread(fd, chunk, sizeof chunk, off_t(pos))) > 0; pos += n)
-            for (ssize_t i = n; i > 0; i--)
-                if (chunk[i - 1]) {
-                    end = pos + uint64_t(i);
-                    break;
-                }
+        off_t data = off_t(from), hole = 0;
+        bool ok = true;
+        while (ok && (data = lseek(fd, data, SEEK_DATA)) >= 0 &&
+               (hole = lseek(fd, data, SEEK_HOLE)) >= 0) {
+            ok = last_nonzero_in(fd, uint64_t(data), uint64_t(hole), &end);
+            data = hole;
+        }
         int err = errno;
         ::close(fd);
-        if (n < 0) fail(ROCHE_EIO, path + ": " + std::strerror(err));
+        if (!ok || (data < 0 && err != ENXIO) || hole < 0)
+            fail(ROCHE_EIO, path + ": " + std::strerror(err));
         return end;
+    }
+
+    // Moves *end past the last non-zero byte in [from, to) of fd, if any.
+    static bool last_nonzero_in(int fd, uint64_t from, uint64_t to, uint64_t *end) {
+        char chunk[1 << 16];
+        for (uint64_t pos = from; pos < to;) {
+            ssize_t n = pread(fd, chunk, size_t(std::min<uint64_t>(sizeof chunk, to - pos)),
+                              off_t(pos));
+            if (n <= 0) return n == 0;  // 0: the file shrank under us
+            for (ssize_t i = n; i > 0; i--)
+                if (chunk[i - 1]) {
+                    *end = pos + uint64_t(i);
+                    break;
+                }
+            pos += uint64_t(n);
+        }
+        return true;
     }
 
     void damage(const std::string &ns, uint32_t bucket, uint64_t start, uint64_t end) {

@@ -87,6 +87,39 @@ expect_out "damaged default bucket 0 bytes 0..20 (20 bytes)
 verified 1 namespace: 0 records, 0 bytes; 1 damaged range (20 bytes)
 "
 
+# Beside a live writer: the space it reserved past its records is not
+# damage, reads see its records, stat reads beside it, appends are refused.
+mkfifo hold.in
+"${ROCHE_HOLD_WRITER:?set by ctest}" "$work/live" alpha beta gamma < hold.in > hold.out &
+exec 8> hold.in  # the writer holds the store until this closes
+for _ in $(seq 100); do grep -q ready hold.out && break; sleep 0.1; done
+grep -q ready hold.out || fail "hold_writer did not start"
+live_bytes=$((3 * 16 + 5 + 4 + 5))
+reserved=$(cat "$work"/live/default/append.*.raw | wc -c)
+echo "live writer: $reserved bytes in its bucket files for $live_bytes bytes of records"
+[ "$reserved" -gt "$live_bytes" ] || fail "the live writer reserved no space ($reserved bytes)"
+pass
+run 0 --root "$work/live" verify
+expect_out "verified 1 namespace: 3 records, $live_bytes bytes; 0 damaged ranges (0 bytes)
+"
+run 0 --root "$work/live" scan --format tsv
+[ "$(cut -f4 out | tr '\n' ' ')" = "alpha beta gamma " ] || fail "scan beside a writer: $(cat out)"
+pass
+run 0 --root "$work/live" stat
+grep -q '^  records  *3$' out && grep -q 'recovery cut  *not run' out ||
+    fail "stat beside a writer: $(cat out)"
+pass
+printf 'x' | run 1 --root "$work/live" append
+expect_err "roche: store locked by another writer"
+exec 8>&-
+wait $! || fail "hold_writer failed to close the store"
+[ "$(cat "$work"/live/default/append.*.raw | wc -c)" = "$live_bytes" ] ||
+    fail "the writer's close did not trim its files"
+pass
+run 0 --root "$work/live" verify
+expect_out "verified 1 namespace: 3 records, $live_bytes bytes; 0 damaged ranges (0 bytes)
+"
+
 # The progress bar: on a terminal for a large store, never into a pipe.
 head -c $((40 << 20)) /dev/zero | tr '\0' 'x' > big.value
 run 0 --root "$work/big" append --file big.value
