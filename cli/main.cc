@@ -1,0 +1,304 @@
+// roche: append to, read and inspect a libroche store from the shell.
+//
+//   roche [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]
+//
+// Exit status: 0 on success, 1 on a failure (libroche's message on stderr),
+// 2 on a usage error (the usage text on stderr).
+#include <getopt.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "cli.h"
+
+namespace cli {
+namespace {
+
+const char kGlobalUsage[] =
+    "usage: roche [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  append                 append stdin (or --file) as a record, print its offset\n"
+    "  get OFFSET...          write the raw values at the offsets to stdout\n"
+    "  multiget [OFFSET...]   values at the offsets (arguments, else stdin)\n"
+    "  scan                   every record of a namespace, in offset order\n"
+    "  stat                   namespaces, buckets, records, bytes, times, damage\n"
+    "  verify                 check every record; report damaged ranges\n"
+    "  delete-namespace NAME  delete a namespace and its bucket files\n"
+    "\n"
+    "Global options (before or after the command):\n"
+    "  --root DIR      the store (default: $ROCHE_ROOT, else ./roche-data)\n"
+    "  --ns NAME       the namespace (default: \"default\")\n"
+    "  --buckets N     bucket files for a new namespace, 1..8191 (default 8)\n"
+    "  --read-only     open the store read-only (writes then fail)\n"
+    "  -h, --help      this help, or a command's help after the command\n"
+    "  --version       print the tool's and libroche's versions\n"
+    "\n"
+    "Exit status: 0 success; 1 failure, with libroche's message on stderr;\n"
+    "2 usage error, with the usage text on stderr.\n";
+
+const char kGlobalsFooter[] =
+    "\nGlobal options: --root DIR, --ns NAME, --buckets N, --read-only\n"
+    "(see 'roche --help').\n";
+
+enum OptionId {
+    kRoot = 1000, kNs, kBuckets, kReadOnly, kHelp, kVersion,
+    kId, kFile, kLines, kNull, kFormat, kEncoding, kFrom, kNoProgress
+};
+
+const struct option kGlobalOptions[] = {
+    {"root", required_argument, nullptr, kRoot},
+    {"ns", required_argument, nullptr, kNs},
+    {"buckets", required_argument, nullptr, kBuckets},
+    {"read-only", no_argument, nullptr, kReadOnly},
+    {"help", no_argument, nullptr, kHelp},
+};
+
+struct Command {
+    const char *name;
+    int (*run)(const Args &);
+    size_t min_operands, max_operands;
+    const char *short_options;           // for getopt_long: ':' first, 'h' always
+    std::vector<struct option> options;  // besides the global ones
+    const char *usage;
+};
+
+const size_t kMany = SIZE_MAX;
+
+const std::vector<Command> &commands() {
+    static const std::vector<Command> table = {
+        {"append", run_append, 0, 0, ":h0",
+         {{"id", required_argument, nullptr, kId},
+          {"file", required_argument, nullptr, kFile},
+          {"lines", no_argument, nullptr, kLines},
+          {"null", no_argument, nullptr, kNull}},
+         "usage: roche append [--ns NAME] [--id ID] [--file PATH] [--lines | --null | -0]\n"
+         "\n"
+         "Appends the bytes of stdin (or of PATH) as one record and prints its offset.\n"
+         "  --id ID       pick the bucket by crc32(ID): one id's records stay in order\n"
+         "  --file PATH   read from PATH instead of stdin\n"
+         "  --lines       batch: one record per line (the newline is not stored)\n"
+         "  --null, -0    batch: one record per NUL-terminated item\n"
+         "A batch is one multi-append into one bucket; it prints one offset per\n"
+         "line, in input order. A last item without its terminator counts too.\n"},
+        {"get", run_get, 1, kMany, ":h", {},
+         "usage: roche get [--ns NAME] OFFSET...\n"
+         "\n"
+         "Writes the raw values at the decimal offsets to stdout, back to back.\n"
+         "Stops with exit status 1 at the first offset that holds no record.\n"},
+        {"multiget", run_multiget, 0, kMany, ":h",
+         {{"format", required_argument, nullptr, kFormat},
+          {"encoding", required_argument, nullptr, kEncoding}},
+         "usage: roche multiget [--ns NAME] [--format raw|jsonl] [--encoding E] [OFFSET...]\n"
+         "\n"
+         "Reads the values at the decimal offsets given as arguments or, with none,\n"
+         "on stdin (separated by white space), in one multiget.\n"
+         "  --format raw     rochefort's format (default): per value, its length\n"
+         "                   as a u32 little-endian, then its bytes\n"
+         "  --format jsonl   one JSON object per line: offset, length, value\n"
+         "  --encoding E     the JSON value as text (default; bytes that are not\n"
+         "                   UTF-8 become U+FFFD), hex or base64\n"
+         "If any offset holds no record, nothing is written and the status is 1.\n"},
+        {"scan", run_scan, 0, 0, ":h",
+         {{"format", required_argument, nullptr, kFormat},
+          {"encoding", required_argument, nullptr, kEncoding},
+          {"from", required_argument, nullptr, kFrom}},
+         "usage: roche scan [--ns NAME] [--format raw|jsonl|tsv] [--encoding E] [--from OFFSET]\n"
+         "\n"
+         "Writes every record of the namespace, in increasing offset order.\n"
+         "  --format raw     rochefort's scan stream (default): per record, u32 length,\n"
+         "                   u64 offset (little-endian), then the value\n"
+         "  --format jsonl   one JSON object per line: offset, time, length, value\n"
+         "  --format tsv     offset, time, length, value; tab-separated, one per line;\n"
+         "                   in text, \\\\ \\t \\n \\r and \\xHH escape control bytes\n"
+         "  --encoding E     the value in jsonl/tsv: text (default), hex or base64\n"
+         "  --from OFFSET    start at the first record at or after OFFSET; to resume,\n"
+         "                   pass the last offset seen plus one\n"
+         "time is the append time in nanoseconds since the epoch.\n"},
+        {"stat", run_stat, 0, 0, ":h", {},
+         "usage: roche stat [--ns NAME] [--read-only]\n"
+         "\n"
+         "Prints, per namespace (all of them unless --ns): buckets, records, bytes\n"
+         "(headers included), oldest and newest append time, damaged ranges and\n"
+         "bytes, and the torn tail recovery cut when the namespace was opened.\n"
+         "stat opens the store for writing, so recovery runs, unless --read-only is\n"
+         "given or another process writes to the store (then it reads beside it).\n"},
+        {"verify", run_verify, 0, 0, ":h",
+         {{"no-progress", no_argument, nullptr, kNoProgress}},
+         "usage: roche verify [--ns NAME] [--no-progress]\n"
+         "\n"
+         "Reads every record of the namespace (all of them unless --ns), read-only:\n"
+         "checks each header against its CRC and each value length against its\n"
+         "file, and prints every range of bytes that is not a record as\n"
+         "  damaged NS bucket B bytes START..END (N bytes)\n"
+         "Exit status 1 when there is damage. On a terminal, large stores get a\n"
+         "progress bar on stderr (--no-progress turns it off).\n"},
+        {"delete-namespace", run_delete_namespace, 1, 1, ":h", {},
+         "usage: roche delete-namespace NAME\n"
+         "\n"
+         "Deletes the namespace NAME with every bucket file. Offsets into it are gone.\n"},
+    };
+    return table;
+}
+
+const Command *find_command(const std::string &name) {
+    for (const Command &c : commands())
+        if (name == c.name) return &c;
+    return nullptr;
+}
+
+// The option getopt_long refused: a short one by its letter, a long one as
+// written (optopt then holds 0 or the option's id, not a letter).
+std::string option_name(char **argv) {
+    if (optopt > 0 && optopt < 128) return std::string("-") + char(optopt);
+    return argv[optind - 1];
+}
+
+uint32_t parse_buckets(const char *text) {
+    uint64_t n = parse_u64(text, "--buckets");
+    if (n < 1 || n > ROCHE_MAX_BUCKETS)
+        throw UsageError("--buckets must be 1.." + std::to_string(ROCHE_MAX_BUCKETS));
+    return uint32_t(n);
+}
+
+Encoding parse_encoding(const std::string &text) {
+    if (text == "text") return Encoding::Text;
+    if (text == "hex") return Encoding::Hex;
+    if (text == "base64") return Encoding::Base64;
+    throw UsageError("--encoding must be text, hex or base64, not '" + text + "'");
+}
+
+// What the command line asks for once its options are read.
+enum class Parsed { Run, Help, Version };
+
+Parsed apply_option(int id, const char *value, Args &args) {
+    switch (id) {
+    case 'h':
+    case kHelp: return Parsed::Help;
+    case kVersion: return Parsed::Version;
+    case kRoot: args.root = value; args.root_given = true; break;
+    case kNs: args.ns = value; args.ns_given = true; break;
+    case kBuckets: args.buckets = parse_buckets(value); break;
+    case kReadOnly: args.read_only = true; break;
+    case kId: args.id = value; args.id_given = true; break;
+    case kFile: args.file = value; break;
+    case kLines:
+    case kNull:
+    case '0':
+        if (args.batch) throw UsageError("--lines and --null exclude each other");
+        args.batch = true;
+        args.separator = id == kLines ? '\n' : '\0';
+        break;
+    case kFormat: args.format = value; break;
+    case kEncoding: args.encoding = parse_encoding(value); break;
+    case kFrom: args.from = parse_u64(value, "--from"); break;
+    case kNoProgress: args.progress = false; break;
+    }
+    return Parsed::Run;
+}
+
+// Reads the options of argv[1..argc) with getopt_long; a leading '+' in
+// short_options stops at the first operand (the command name), otherwise
+// options and operands may mix and operands end up from optind on.
+Parsed parse_options(int argc, char **argv, const std::vector<struct option> &options,
+                     const char *short_options, Args &args) {
+    optind = 0;  // glibc: reinitialize, as each call parses a different list
+    opterr = 0;
+    int id;
+    while ((id = getopt_long(argc, argv, short_options, options.data(), nullptr)) != -1) {
+        if (id == '?') throw UsageError("unknown option '" + option_name(argv) + "'");
+        if (id == ':') throw UsageError("option '" + option_name(argv) + "' needs a value");
+        Parsed parsed = apply_option(id, optarg, args);
+        if (parsed != Parsed::Run) return parsed;
+    }
+    return Parsed::Run;
+}
+
+std::vector<struct option> option_table(const Command *cmd) {
+    std::vector<struct option> table(std::begin(kGlobalOptions), std::end(kGlobalOptions));
+    if (cmd) table.insert(table.end(), cmd->options.begin(), cmd->options.end());
+    else table.push_back({"version", no_argument, nullptr, kVersion});
+    table.push_back({nullptr, 0, nullptr, 0});
+    return table;
+}
+
+void print_usage(FILE *to, const Command *cmd) {
+    if (!cmd) {
+        std::fputs(kGlobalUsage, to);
+        return;
+    }
+    std::fputs(cmd->usage, to);
+    std::fputs(kGlobalsFooter, to);
+}
+
+int usage_error(const Command *cmd, const std::string &message) {
+    std::fprintf(stderr, "roche: %s\n\n", message.c_str());
+    print_usage(stderr, cmd);
+    return 2;
+}
+
+int print_help(const Command *cmd) {
+    print_usage(stdout, cmd);
+    return 0;
+}
+
+int print_version() {
+    std::printf("roche %d.%d.%d (libroche %s)\n", ROCHE_VERSION_MAJOR, ROCHE_VERSION_MINOR,
+                ROCHE_VERSION_PATCH, roche_version());
+    return 0;
+}
+
+int run(int argc, char **argv) {
+    Args args;
+    const Command *cmd = nullptr;
+    try {
+        // Global options stop at the command name ("+"); then the command's
+        // own options, with the globals again, may come in any order.
+        Parsed parsed = parse_options(argc, argv, option_table(nullptr), "+:h", args);
+        if (parsed == Parsed::Version) return print_version();
+        if (parsed == Parsed::Help) return print_help(nullptr);
+        if (optind >= argc) throw UsageError("no command given");
+        int first = optind;
+        args.command = argv[first];
+        cmd = find_command(args.command);
+        if (!cmd) throw UsageError("unknown command '" + args.command + "'");
+        parsed = parse_options(argc - first, argv + first, option_table(cmd), cmd->short_options,
+                               args);
+        if (parsed == Parsed::Help) return print_help(cmd);
+        for (int i = first + optind; i < argc; i++) args.operands.push_back(argv[i]);
+        if (args.operands.size() < cmd->min_operands)
+            throw UsageError(args.command + ": missing operand");
+        if (args.operands.size() > cmd->max_operands)
+            throw UsageError(args.command + ": unexpected operand '" +
+                             args.operands[cmd->max_operands] + "'");
+    } catch (const UsageError &e) {
+        return usage_error(cmd, e.what());
+    }
+    if (!args.root_given) {
+        const char *env = std::getenv("ROCHE_ROOT");
+        args.root = env && *env ? env : "./roche-data";
+    }
+    try {
+        return cmd->run(args);
+    } catch (const UsageError &e) {
+        return usage_error(cmd, e.what());
+    }
+}
+
+}  // namespace
+}  // namespace cli
+
+int main(int argc, char **argv) {
+    // Every failure ends here as one line and status 1: no C++ message, no abort.
+    try {
+        return cli::run(argc, argv);
+    } catch (const cli::Failure &e) {
+        std::fprintf(stderr, "roche: %s\n", e.what());
+    } catch (const std::bad_alloc &) {
+        std::fprintf(stderr, "roche: %s\n", roche_strerror(ROCHE_ENOMEM));
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "roche: %s: %s\n", roche_strerror(ROCHE_EINTERNAL), e.what());
+    }
+    return 1;
+}
