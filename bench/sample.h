@@ -33,8 +33,8 @@ struct Config {
     uint64_t store_mib = 1024;
     uint64_t append_mib = 128;
     uint64_t small_ops = 1000000;
-    uint64_t gets = 1000000;
-    uint64_t multiget_calls = 1000;
+    uint64_t gets = 500000;
+    uint64_t multiget_calls = 500;
     int reps = 3;
     int kill_after_ms = 100;
     std::vector<std::string> engines; // empty: all
