@@ -1,0 +1,81 @@
+#include "engine.h"
+#include "roche.h"
+
+namespace bench {
+namespace {
+
+constexpr const char *kNs = "bench";
+
+void check(int rc, const char *what) {
+    if (rc != ROCHE_OK)
+        fail(std::string(what) + ": " + roche_strerror(rc) + " " + roche_last_error());
+}
+
+class RocheWriter : public Writer {
+public:
+    explicit RocheWriter(roche_db *db) : db_(db) {}
+    uint64_t append(const char *data, size_t len) override {
+        uint64_t offset = 0;
+        check(roche_append(db_, kNs, nullptr, data, len, &offset), "roche_append");
+        return offset;
+    }
+
+private:
+    roche_db *db_;
+};
+
+class Roche : public Engine {
+public:
+    explicit Roche(const std::string &dir) { check(roche_open(dir.c_str(), nullptr, &db_), "roche_open"); }
+    ~Roche() override { roche_close(db_); }
+
+    std::unique_ptr<Writer> writer() override { return std::make_unique<RocheWriter>(db_); }
+
+    // roche_get already hands the caller its own copy.
+    bool get(uint64_t key, std::string &) override {
+        void *data = nullptr;
+        size_t len = 0;
+        int rc = roche_get(db_, kNs, key, &data, &len);
+        roche_free(data);
+        return rc == ROCHE_OK;
+    }
+
+    size_t multiget(const uint64_t *keys, size_t n) override {
+        roche_values *values = nullptr;
+        check(roche_multiget(db_, kNs, keys, n, &values), "roche_multiget");
+        const int32_t *statuses = roche_values_statuses(values);
+        size_t bytes = 0;
+        roche_values_buffer(values, &bytes);
+        for (size_t i = 0; i < n; ++i)
+            if (statuses[i] != ROCHE_OK) {
+                roche_values_free(values);
+                fail("roche_multiget: item failed");
+            }
+        roche_values_free(values);
+        return bytes;
+    }
+
+    uint64_t scan(uint64_t &bytes) override {
+        roche_scan *it = nullptr;
+        check(roche_scan_open(db_, kNs, 0, &it), "roche_scan_open");
+        uint64_t records = 0;
+        size_t len = 0;
+        int rc;
+        while ((rc = roche_scan_next(it, nullptr, nullptr, &len, nullptr)) == ROCHE_OK) {
+            ++records;
+            bytes += len;
+        }
+        roche_scan_free(it);
+        if (rc != ROCHE_DONE) check(rc, "roche_scan_next");
+        return records;
+    }
+
+private:
+    roche_db *db_ = nullptr;
+};
+
+} // namespace
+
+std::unique_ptr<Engine> open_roche(const std::string &dir) { return std::make_unique<Roche>(dir); }
+
+} // namespace bench
