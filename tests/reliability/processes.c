@@ -59,8 +59,10 @@ static long checked_scan(roche_db *db) {
     size_t len;
     long seen = 0;
     int rc;
-    while ((rc = roche_scan_next(scan, NULL, &data, &len, NULL)) == ROCHE_OK) {
+    uint64_t offset;
+    while ((rc = roche_scan_next(scan, &offset, &data, &len, NULL)) == ROCHE_OK) {
         CHECK(len >= 8 && rel_self_consistent(data, len));
+        if (seen % 97 == 0) CHECK(rel_value_is(db, NS, offset, data, len)); /* get agrees */
         uint64_t seed;
         memcpy(&seed, data, 8);
         int stream = (int)(seed >> 40);
@@ -105,7 +107,8 @@ static void run_reader(const char *root, long records, int done_fd) {
         scans++;
         if (done) break;
     }
-    if (last != records) fprintf(stderr, "reader saw %ld of %ld records after %ld scans\n", last, records, scans);
+    if (last != records)
+        fprintf(stderr, "reader saw %ld of %ld records after %ld scans\n", last, records, scans);
     CHECK(last == records);
     CHECK_OK(roche_close(db));
     printf("processes: reader %d: %ld scans, all %ld records at the end\n", (int)getpid(), scans,
