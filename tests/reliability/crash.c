@@ -156,7 +156,7 @@ static void verify_reports(roche_db *db, const struct reports *rs) {
  * it yields is a value we wrote whose report the kill cut off. Returns the
  * number of such unreported records. */
 static size_t verify_scan(roche_db *db, struct reports *rs) {
-    qsort(rs->items, rs->count, sizeof *rs->items, by_offset);
+    if (rs->count) qsort(rs->items, rs->count, sizeof *rs->items, by_offset);
     roche_scan *scan;
     CHECK_OK(roche_scan_open(db, NS, 0, &scan));
     size_t next = 0, extra = 0;
