@@ -110,15 +110,8 @@ int BucketFile::close() {
     if (fd_ < 0) return ROCHE_OK;
     int rc = ROCHE_OK;
     // In a child of fork() the files still belong to the parent: no trim.
-    if (opts_.writable && fork_generation() == fork_generation_) {
-        uint64_t end = end_.load();
-        // A failed trim loses nothing: the next writable open cuts the
-        // reserved space as recovery.
-        if (file_size_ > end && ftruncate(fd_, off_t(end)) != 0)
-            rc = fail_errno(path_ + ": trimming to the last record", errno);
-        else
-            write_checkpoint(end, last_record_);
-    }
+    // A file whose recovery failed is left as it was found.
+    if (opts_.writable && recovered_ && fork_generation() == fork_generation_) rc = close_writable();
     if (opts_.writable) {
         if (base_.load()) munmap(base_.load(), reserved_);
         for (auto &r : retired_) munmap(r.first, r.second);
@@ -128,6 +121,65 @@ int BucketFile::close() {
     ::close(fd_);
     fd_ = -1;
     return rc;
+}
+
+// Trims to the last record and leaves a checkpoint. A file whose directory
+// was removed under us is written back from the mapping first, so no append
+// that returned is lost; the caller still hears about it.
+int BucketFile::close_writable() {
+    uint64_t end = end_.load();
+    struct stat st;
+    if (fstat(fd_, &st) != 0) return fail_errno(path_, errno);
+    if (st.st_nlink == 0) return restore_unlinked(end);
+    // A failed trim loses nothing: the next writable open cuts the reserved
+    // space as recovery.
+    if (uint64_t(st.st_size) > end && ftruncate(fd_, off_t(end)) != 0)
+        return fail_errno(path_ + ": trimming to the last record", errno);
+    write_checkpoint(end, last_record_);
+    return ROCHE_OK;
+}
+
+int BucketFile::restore_unlinked(uint64_t end) {
+    const std::string why = path_ + ": removed while open";
+    if (end == 0) return fail(ROCHE_EIO, why + " (it held no records)");
+    std::string dir = path_.substr(0, path_.rfind('/'));
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return fail_errno(why + "; restoring", errno);
+    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return fail_errno(why + "; restoring", errno);
+    const uint8_t *p = base_.load();
+    uint64_t done = 0;
+    int err = 0;
+    while (done < end && !err) {
+        ssize_t n = ::write(fd, p + done, size_t(std::min<uint64_t>(end - done, 1 << 30)));
+        if (n > 0)
+            done += uint64_t(n);
+        else if (n == 0 || errno != EINTR)
+            err = n == 0 ? EIO : errno;
+    }
+    ::close(fd);
+    if (err) return fail_errno(why + "; restoring", err);
+    return fail(ROCHE_EIO, why + "; its " + std::to_string(end) +
+                               " bytes of records were written back from memory");
+}
+
+// Whether the file has been unlinked (its namespace directory removed behind
+// the library's back): appends into it would vanish at close. Checked when
+// the file grows, so it costs nothing per append.
+int BucketFile::check_linked() {
+    struct stat st;
+    if (fstat(fd_, &st) != 0) return fail_errno(path_, errno);
+    if (st.st_nlink == 0)
+        return fail(ROCHE_EIO, path_ + ": removed while open; appends refused "
+                                       "(the records already appended are written back at close)");
+    return ROCHE_OK;
+}
+
+// Read-only: the file's current size. Another process's writer may have
+// appended (or grown the file) since it was last looked at.
+uint64_t BucketFile::refresh_size() {
+    struct stat st;
+    if (fstat(fd_, &st) == 0) seen_size_.store(uint64_t(st.st_size));
+    return seen_size_.load();
 }
 
 uint64_t BucketFile::end_of_data() {
@@ -178,22 +230,31 @@ int BucketFile::extend_file(uint64_t new_size) {
     int err = fallocate(fd_, 0, off_t(file_size_), off_t(new_size - file_size_)) == 0 ? 0 : errno;
     if (err == EOPNOTSUPP || err == ENOSYS) err = ftruncate(fd_, off_t(new_size)) == 0 ? 0 : errno;
     if (err) return fail_errno(path_ + ": growing to " + std::to_string(new_size) + " bytes", err);
-    file_size_ = new_size;
     return ROCHE_OK;
 }
 
+// Grows the file and its mapping to hold at least min_size bytes. file_size_
+// is the space appends may use, so it only moves once the mapping covers it;
+// after a failed mapping the file keeps some zeroed space that close trims.
 int BucketFile::grow(uint64_t min_size) {
+    int rc = check_linked();
+    if (rc != ROCHE_OK) return rc;
     write_checkpoint(end_.load(std::memory_order_relaxed), last_record_);
     uint64_t growth = std::clamp(file_size_, kMinGrowth, kMaxGrowth);
     uint64_t new_size = round_up(std::max(min_size, file_size_ + growth), kMiB);
-    int rc = extend_file(new_size);
-    if (rc != ROCHE_OK) return rc;
+    rc = extend_file(new_size);
+    if (rc == ROCHE_OK) rc = map_grown(new_size);
+    if (rc == ROCHE_OK) file_size_ = new_size;
+    return rc;
+}
+
+int BucketFile::map_grown(uint64_t new_size) {
     if (new_size > reserved_) return map_file(new_size);
     size_t want = round_up(new_size, page_size());
     if (want <= mapped_) return ROCHE_OK;  // recovery mapped past a trimmed end
-    int rc2 = map_range(base_.load() + mapped_, want - mapped_, mapped_);
-    if (rc2 == ROCHE_OK) mapped_ = want;
-    return rc2;
+    int rc = map_range(base_.load() + mapped_, want - mapped_, mapped_);
+    if (rc == ROCHE_OK) mapped_ = want;
+    return rc;
 }
 
 int BucketFile::append(const uint8_t *data, const size_t *lens, size_t count, uint64_t time_ns,
@@ -244,12 +305,7 @@ bool BucketFile::read_header(uint64_t pos, uint64_t limit, RecordHeader *header,
 
 int BucketFile::locate(uint64_t pos, RecordHeader *header) {
     uint64_t limit = end_of_data();
-    if (!opts_.writable && pos + kHeaderSize > limit) {
-        struct stat st;  // a writer in another process may have appended since
-        if (fstat(fd_, &st) != 0) return fail_errno(path_, errno);
-        seen_size_.store(uint64_t(st.st_size));
-        limit = uint64_t(st.st_size);
-    }
+    if (!opts_.writable && pos + kHeaderSize > limit) limit = refresh_size();
     if (pos >= limit)
         return fail(ROCHE_ENOTFOUND, "offset " + std::to_string(make_offset(index_, pos)) +
                                          " is past the end of " + path_);
@@ -267,6 +323,7 @@ int BucketFile::locate(uint64_t pos, RecordHeader *header) {
         return fail(ROCHE_ECORRUPT, "no valid record header at offset " +
                                         std::to_string(make_offset(index_, pos)) +
                                         " (damaged, or inside a record)");
+    if (header->length > limit - pos - kHeaderSize && !opts_.writable) limit = refresh_size();
     if (header->length > limit - pos - kHeaderSize)
         return fail(ROCHE_ECORRUPT, "record at offset " + std::to_string(make_offset(index_, pos)) +
                                         " runs past the end of " + path_);
@@ -341,14 +398,15 @@ uint64_t BucketFile::find_header(uint64_t from, uint64_t limit) const {
 bool BucketFile::next_record(uint64_t pos, uint64_t *at, RecordHeader *header, uint64_t *skipped,
                              std::vector<uint8_t> &scratch) {
     uint64_t limit = end_of_data();
-    if (!opts_.writable && pos + kHeaderSize > limit) {
-        struct stat st;
-        if (fstat(fd_, &st) == 0) seen_size_.store(uint64_t(st.st_size));
-        limit = seen_size_.load();
-    }
+    if (!opts_.writable && pos + kHeaderSize > limit) limit = refresh_size();
     *skipped = 0;
     bool blank;
-    if (read_header(pos, limit, header, &blank, scratch)) {
+    bool found_here = read_header(pos, limit, header, &blank, scratch);
+    if (!found_here && !blank && !opts_.writable && limit != refresh_size()) {
+        limit = seen_size_.load();  // the record's value may lie in what the writer added
+        found_here = read_header(pos, limit, header, &blank, scratch);
+    }
+    if (found_here) {
         *at = pos;
         return true;
     }
@@ -373,7 +431,7 @@ void BucketFile::write_checkpoint(uint64_t end, uint64_t last) {
     fsetxattr(fd_, kCheckpointAttr, value.data(), value.size(), 0);  // advice only
 }
 
-uint64_t BucketFile::read_checkpoint(uint64_t size) const {
+uint64_t BucketFile::read_checkpoint(uint64_t size, uint64_t *last_record) const {
     char value[48] = {0};
     if (fgetxattr(fd_, kCheckpointAttr, value, sizeof value - 1) <= 0) return 0;
     char *rest;
@@ -382,6 +440,7 @@ uint64_t BucketFile::read_checkpoint(uint64_t size) const {
     RecordHeader h;
     if (*rest || end > size || end == 0 || last + kHeaderSize > end) return 0;
     if (!decode_header(base_.load() + last, &h) || last + kHeaderSize + h.length != end) return 0;
+    *last_record = last;
     return end;
 }
 
@@ -394,7 +453,7 @@ int BucketFile::recover(uint64_t size) {
     file_size_ = size;
     end_.store(size);  // walk the whole file; no one else sees it yet
     std::vector<uint8_t> scratch;
-    uint64_t pos = read_checkpoint(size), at, skipped;
+    uint64_t pos = read_checkpoint(size, &last_record_), at, skipped;
     RecordHeader h;
     while (next_record(pos, &at, &h, &skipped, scratch)) {
         last_record_ = at;
@@ -404,6 +463,7 @@ int BucketFile::recover(uint64_t size) {
     if (size > pos && ftruncate(fd_, off_t(pos)) != 0) return fail_errno(path_ + ": trimming", errno);
     file_size_ = pos;
     end_.store(pos, std::memory_order_release);
+    recovered_ = true;
     return ROCHE_OK;
 }
 

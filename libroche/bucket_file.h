@@ -87,6 +87,11 @@ public:
 private:
     BucketFile(int fd, uint32_t index, const BucketOpenOptions &opts);
     uint64_t end_of_data();  // published end (writable) or file size (read-only)
+    uint64_t refresh_size();
+    int close_writable();
+    int check_linked();
+    int restore_unlinked(uint64_t end);
+    int map_grown(uint64_t new_size);
     int map_file(uint64_t size);
     int map_range(uint8_t *at, size_t len, uint64_t off);
     int grow(uint64_t min_size);
@@ -94,7 +99,7 @@ private:
     int recover(uint64_t size);
     uint64_t find_header(uint64_t from, uint64_t limit) const;
     uint64_t data_end(uint64_t from, uint64_t to) const;
-    uint64_t read_checkpoint(uint64_t size) const;
+    uint64_t read_checkpoint(uint64_t size, uint64_t *last_record) const;
     void write_checkpoint(uint64_t end, uint64_t last);
     bool read_header(uint64_t pos, uint64_t limit, RecordHeader *header, bool *blank,
                      std::vector<uint8_t> &scratch) const;
@@ -104,6 +109,7 @@ private:
     BucketOpenOptions opts_;
     std::string path_;
     uint64_t recovered_bytes_ = 0;
+    bool recovered_ = false;  // writable: recover() succeeded
     uint64_t fork_generation_;
 
     // Read-only: the file size last seen.

@@ -90,7 +90,8 @@ int Namespace::open_existing_buckets() {
     int rc = ROCHE_OK;
     while (struct dirent *e = readdir(d)) {
         uint32_t index;
-        if (parse_bucket_name(e->d_name, &index) && (rc = open_bucket(index, false)) != ROCHE_OK)
+        if (parse_bucket_name(e->d_name, &index) && !buckets_[index].load() &&
+            (rc = open_bucket(index, false)) != ROCHE_OK)
             break;
     }
     closedir(d);
@@ -119,6 +120,12 @@ BucketFile *Namespace::bucket(uint32_t index) {
     std::lock_guard<std::mutex> lock(open_mu_);
     if (!buckets_[index].load() && open_bucket(index, false) != ROCHE_OK) return nullptr;
     return buckets_[index].load();
+}
+
+void Namespace::discover_buckets() {
+    if (opts_.writable) return;  // a writer created every file it uses
+    std::lock_guard<std::mutex> lock(open_mu_);
+    open_existing_buckets();     // best effort: a scan reads what it can open
 }
 
 uint32_t Namespace::bucket_for(const char *id) const {

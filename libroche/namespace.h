@@ -35,6 +35,10 @@ public:
     // Where an append goes: crc32(id) % buckets, or the calling thread's own
     // bucket when id is NULL.
     uint32_t bucket_for(const char *id) const;
+
+    // Read-only: opens bucket files a writer in another process has created
+    // since, so a new scan sees every bucket. No-op when writable.
+    void discover_buckets();
     uint32_t bucket_count() const { return bucket_count_.load(std::memory_order_relaxed); }
 
     int sync();

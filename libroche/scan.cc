@@ -11,7 +11,9 @@ Scan::Scan(std::shared_ptr<Namespace> ns, uint64_t from)
     : ns_(std::move(ns)),
       bucket_(offset_bucket(from)),
       pos_(offset_position(from)),
-      seek_pending_(offset_position(from) != 0) {}
+      seek_pending_(offset_position(from) != 0) {
+    if (ns_) ns_->discover_buckets();
+}
 
 // Resuming from an offset: start there when a record starts there, else at
 // the first record after it (walking the bucket from its start).

@@ -241,7 +241,6 @@ int Store::stat(const char *ns, roche_stat_info *info) {
 int Store::namespaces(std::vector<std::string> *names) {
     DIR *d = opendir(root_.c_str());
     if (!d) return fail_errno(root_, errno);
-    std::string_view name;
     while (struct dirent *e = readdir(d)) {
         struct stat st;
         std::string path = root_ + "/" + e->d_name;
