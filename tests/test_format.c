@@ -2,6 +2,7 @@
 #include "test_util.h"
 
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -161,6 +162,30 @@ static void test_blank_and_garbage_tails_are_cut(void **state) {
     test_dir_free(dir);
 }
 
+/* A clean close leaves a checkpoint "<end> <last record>" so the next open
+ * walks nothing; it must stay exact after an open that used it. */
+static void test_checkpoint_survives_reopening(void **state) {
+    (void)state;
+    char *dir = test_dir_new();
+    char *path = bucket_path(dir, NULL, 0);
+    uint64_t last = 0;
+    for (int round = 0; round < 3; round++) {
+        roche_db *db = open_store(dir, 1, 0);
+        if (round == 0)
+            for (int i = 0; i < 3; i++) assert_roche_ok(roche_append(db, NULL, NULL, "abc", 3, &last));
+        assert_roche_ok(roche_close(db));
+        char value[64] = {0};
+        ssize_t n = getxattr(path, "user.roche.checkpoint", value, sizeof value - 1);
+        if (n < 0) skip(); /* a file system without user xattrs: recovery walks */
+        unsigned long long end = 0, at = 0;
+        assert_int_equal(sscanf(value, "%llu %llu", &end, &at), 2);
+        assert_int_equal(end, (unsigned long long)file_size(path));
+        assert_int_equal(at, last);
+    }
+    free(path);
+    test_dir_free(dir);
+}
+
 /* Damage in the middle keeps what follows: get of the damaged record is
  * ROCHE_ECORRUPT, the scan resynchronizes at the next valid header, and
  * recovery never truncates the valid records after the damage. */
@@ -238,6 +263,7 @@ int main(void) {
         cmocka_unit_test(test_hand_written_file_opens_and_reads),
         cmocka_unit_test(test_truncated_last_record_at_every_byte),
         cmocka_unit_test(test_blank_and_garbage_tails_are_cut),
+        cmocka_unit_test(test_checkpoint_survives_reopening),
         cmocka_unit_test(test_middle_damage_is_skipped_not_truncated),
         cmocka_unit_test(test_huge_length_is_never_allocated),
     };
