@@ -173,6 +173,8 @@ static void test_checkpoint_survives_reopening(void **state) {
         roche_db *db = open_store(dir, 1, 0);
         if (round == 0)
             for (int i = 0; i < 3; i++) assert_roche_ok(roche_append(db, NULL, NULL, "abc", 3, &last));
+        else
+            assert_value(db, NULL, last, "abc", 3); /* opens and recovers the namespace */
         assert_roche_ok(roche_close(db));
         char value[64] = {0};
         ssize_t n = getxattr(path, "user.roche.checkpoint", value, sizeof value - 1);
