@@ -92,6 +92,7 @@ private:
     int check_linked();
     int restore_unlinked(uint64_t end);
     int map_grown(uint64_t new_size);
+    void populate_ahead(uint64_t need);
     int map_file(uint64_t size);
     int map_range(uint8_t *at, size_t len, uint64_t off);
     int grow(uint64_t min_size);
@@ -123,6 +124,7 @@ private:
     uint64_t file_size_ = 0;      // bytes in the file, reserved space included
     uint64_t last_record_ = 0;    // position of the last record's header
     size_t mapped_ = 0;           // bytes of the file mapped at base_
+    uint64_t populated_ = 0;      // mapping prefaulted up to here
     size_t reserved_ = 0;         // address space reserved at base_
     std::vector<std::pair<uint8_t *, size_t>> retired_;  // old reservations
 };

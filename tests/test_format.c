@@ -51,6 +51,36 @@ static void test_record_bytes_match_the_format(void **state) {
     test_dir_free(dir);
 }
 
+/* Every header the library writes carries zlib's CRC-32 of its first 12
+ * bytes, over many lengths and times (the library computes it its own way). */
+static void test_header_crc_is_zlibs(void **state) {
+    (void)state;
+    char *dir = test_dir_new();
+    roche_db *db = open_store(dir, 1, 0);
+    static uint8_t value[70000];
+    uint64_t off;
+    size_t lens[300];
+    srand(7);
+    for (int i = 0; i < 300; i++) {
+        lens[i] = (size_t)rand() % sizeof value;
+        assert_roche_ok(roche_append(db, NULL, NULL, value, lens[i], &off));
+    }
+    assert_roche_ok(roche_close(db));
+    char *path = bucket_path(dir, NULL, 0);
+    size_t len, pos = 0;
+    uint8_t *bytes = read_file(path, &len);
+    for (int i = 0; i < 300; i++) {
+        uint32_t stored = 0;
+        for (int b = 0; b < 4; b++) stored |= (uint32_t)bytes[pos + 12 + b] << (8 * b);
+        assert_int_equal(stored, crc32(0L, bytes + pos, 12));
+        pos += 16 + lens[i];
+    }
+    assert_int_equal(pos, len);
+    free(bytes);
+    free(path);
+    test_dir_free(dir);
+}
+
 static void test_hand_written_file_opens_and_reads(void **state) {
     (void)state;
     char *dir = test_dir_new();
@@ -262,6 +292,7 @@ static void test_huge_length_is_never_allocated(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record_bytes_match_the_format),
+        cmocka_unit_test(test_header_crc_is_zlibs),
         cmocka_unit_test(test_hand_written_file_opens_and_reads),
         cmocka_unit_test(test_truncated_last_record_at_every_byte),
         cmocka_unit_test(test_blank_and_garbage_tails_are_cut),
