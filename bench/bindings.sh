@@ -1,0 +1,61 @@
+#!/bin/sh
+# Measures the bindings and writes bench/results/bindings.csv, which the
+# next bench/run.sh copies into results.md:
+#   language,workload,ops_per_s,ratio_to_c
+# Each binding's own bench target runs the same loops (100-byte values;
+# batches of 1000 for append_many and multiget). Java's target measures its
+# own C baseline in the same process run; Perl's runs the same loops in C
+# beside the Perl ones, and that C run is the baseline for Ruby too (Ruby's
+# target has none of its own), so Ruby and Perl run back to back.
+#   BUILD  a configured build tree with the bindings on (default: build)
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+OUT=bench/results
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for lang in java perl ruby; do
+  cmake --build "$BUILD" --target "bench-$lang" >"$tmp/$lang.log" 2>&1 ||
+    { cat "$tmp/$lang.log" >&2; echo "bench-$lang failed" >&2; exit 1; }
+done
+
+# "<name> ... <N> ops/s" lines, named by workload, for one language.
+pick() { # log section-pattern
+  awk -v section="$2" '
+    /^C, libroche directly:/ { in_c = 1; next }
+    /^Perl, through Roche:/  { in_c = 0; next }
+    {
+      lang = ""
+      if ($1 == "c" || $1 == "java") { lang = $1; sub(/^(c|java) +/, "") }
+      else lang = in_c ? "c" : "binding"
+      if (section == "java" && lang != "java") next
+      if (section == "c" && lang != "c") next
+      if (section == "binding" && lang != "binding") next
+      w = ""
+      if ($0 ~ /^append \(100 B\)/) w = "append"
+      else if ($0 ~ /^(appendMany|append_many)/) w = "append_many"
+      else if ($0 ~ /^get /) w = "get"
+      else if ($0 ~ /^(multiGet|multi_get)/) w = "multiget"
+      if (w == "") next
+      for (i = 2; i <= NF; i++) if ($i == "ops/s") print w, $(i - 1)
+    }' "$1"
+}
+
+pick "$tmp/java.log" c >"$tmp/c-java"
+pick "$tmp/java.log" java >"$tmp/java"
+pick "$tmp/perl.log" c >"$tmp/c-perl"
+pick "$tmp/perl.log" binding >"$tmp/perl"
+pick "$tmp/ruby.log" binding >"$tmp/ruby"
+
+mkdir -p "$OUT"
+{
+  echo "language,workload,ops_per_s,ratio_to_c"
+  for pair in "Java c-java java" "Perl c-perl perl" "Ruby c-perl ruby"; do
+    set -- $pair
+    awk -v lang="$1" 'NR == FNR { c[$1] = $2; next }
+      ($1 in c) && c[$1] > 0 { printf "%s,%s,%d,%.2f\n", lang, $1, $2, $2 / c[$1] }' \
+      "$tmp/$2" "$tmp/$3"
+  done
+} >"$OUT/bindings.csv"
+cat "$OUT/bindings.csv"
