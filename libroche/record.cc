@@ -26,31 +26,10 @@ void store_le(uint8_t *p, T v) {
     std::memcpy(p, &v, sizeof v);
 }
 
-// Every append and every read checks one 12-byte CRC, and zlib's crc32()
-// spends most of its time on setup for so short an input. So the header's
-// CRC is computed four bytes at a time ("slicing-by-4") from tables derived
-// once from zlib's own table: the same CRC-32, bit for bit (test_format
-// checks it against crc32()), in about half the time.
-struct SliceTables {
-    uint32_t t[4][256];
-    SliceTables() {
-        const z_crc_t *zlib_table = get_crc_table();
-        for (int n = 0; n < 256; n++) t[0][n] = uint32_t(zlib_table[n]);
-        for (int k = 1; k < 4; k++)
-            for (int n = 0; n < 256; n++) t[k][n] = (t[k - 1][n] >> 8) ^ t[0][t[k - 1][n] & 0xff];
-    }
-};
 }  // namespace
 
 uint32_t header_crc(const uint8_t *header) {
-    static const SliceTables slices;
-    const auto &t = slices.t;
-    uint32_t crc = 0xffffffffu;
-    for (int i = 0; i < 12; i += 4) {
-        crc ^= load_le<uint32_t>(header + i);
-        crc = t[3][crc & 0xff] ^ t[2][(crc >> 8) & 0xff] ^ t[1][(crc >> 16) & 0xff] ^ t[0][crc >> 24];
-    }
-    return crc ^ 0xffffffffu;
+    return uint32_t(crc32(0L, header, 12));
 }
 
 void encode_header(uint8_t *dst, uint32_t length, uint64_t time_ns) {
