@@ -39,7 +39,15 @@
  *   - One writing process per store: an advisory lock on <root>/.roche.lock.
  *     A second writer gets ROCHE_ELOCKED at once. Any number of read-only
  *     handles, in any process, may be open beside the writer and see its
- *     new appends.
+ *     new appends (a new scan also sees bucket files created since), never
+ *     a torn record.
+ *   - A namespace directory removed behind the library's back while a
+ *     writer has it open (use roche_delete_namespace() instead): appends
+ *     get ROCHE_EIO from the bucket's next growth on, and roche_close()
+ *     writes the records appended since the removal back from memory and
+ *     returns ROCHE_EIO to say so. A bucket file truncated by another
+ *     program under a writer is not detected and may raise SIGBUS, as with
+ *     any memory-mapped store.
  *
  * THREADS
  *   One roche_db serves any number of threads at once, for every call.
@@ -189,7 +197,8 @@ ROCHE_API int roche_open(const char *root, const roche_options *opts, roche_db *
  *  close the files, release the lock, free the handle. Outstanding
  *  roche_scan iterators must be freed first. NULL is a no-op.
  *  @return ROCHE_OK, or ROCHE_EIO if a file could not be trimmed (the
- *          handle is freed all the same; the next open recovers). */
+ *          handle is freed all the same; the next open recovers) or its
+ *          namespace directory had been removed (see GUARANTEES). */
 ROCHE_API int roche_close(roche_db *db);
 
 /* ------------------------------------------------------------------------

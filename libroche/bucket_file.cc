@@ -339,7 +339,7 @@ int BucketFile::locate(uint64_t pos, RecordHeader *header) {
         return fail(ROCHE_ECORRUPT, "no valid record header at offset " +
                                         std::to_string(make_offset(index_, pos)) +
                                         " (damaged, or inside a record)");
-    if (header->length > limit - pos - kHeaderSize && !opts_.writable) limit = refresh_size();
+    if (!opts_.writable && header->length > limit - pos - kHeaderSize) limit = refresh_size();
     if (header->length > limit - pos - kHeaderSize)
         return fail(ROCHE_ECORRUPT, "record at offset " + std::to_string(make_offset(index_, pos)) +
                                         " runs past the end of " + path_);
