@@ -56,6 +56,12 @@
  *   iterator and a roche_values result belong to one thread at a time.
  *   roche_close() must not race with other calls on the same handle.
  *
+ * PROCESSES
+ *   A handle belongs to the process that opened it. In a child of fork(),
+ *   every call on it returns ROCHE_EINVAL except roche_close(), which frees
+ *   the child's copy and leaves the files (and the parent's lock) alone.
+ *   Open the store again in the child instead.
+ *
  * ERRORS
  *   Every int-returning call returns ROCHE_OK (0) or a negative ROCHE_E*
  *   code. roche_strerror() gives static text for a code; roche_last_error()

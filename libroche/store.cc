@@ -244,6 +244,7 @@ int Store::stat(const char *ns, roche_stat_info *info) {
 }
 
 int Store::namespaces(std::vector<std::string> *names) {
+    if (int rc = check_process()) return rc;
     DIR *d = opendir(root_.c_str());
     if (!d) return fail_errno(root_, errno);
     while (struct dirent *e = readdir(d)) {

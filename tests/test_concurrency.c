@@ -221,8 +221,8 @@ static void test_appends_survive_kill(void **state) {
     test_dir_free(dir);
 }
 
-/* A child of fork() may not write through the parent's handle, and closing
- * it there leaves the parent's files alone. */
+/* A child of fork() may not use the parent's handle at all, and closing it
+ * there leaves the parent's files alone. */
 static void test_forked_child_cannot_use_the_handle(void **state) {
     (void)state;
     char *dir = test_dir_new();
@@ -233,6 +233,13 @@ static void test_forked_child_cannot_use_the_handle(void **state) {
     if (pid == 0) {
         uint64_t child_off;
         int refused = roche_append(db, NULL, NULL, "child", 5, &child_off) == ROCHE_EINVAL;
+        /* Reads are refused too, even one that only lists directories. */
+        char *names = NULL;
+        size_t count = 0;
+        refused = refused && roche_namespaces(db, &names, &count) == ROCHE_EINVAL && names == NULL;
+        void *value = NULL;
+        size_t len = 0;
+        refused = refused && roche_get(db, NULL, off, &value, &len) == ROCHE_EINVAL;
         roche_close(db);
         _exit(refused ? 0 : 1);
     }
