@@ -205,14 +205,19 @@ JNIEXPORT jlong JNICALL Java_io_roche_Native_appendDirect(JNIEnv *env, jclass cl
     (void)cls;
     char *base = (*env)->GetDirectBufferAddress(env, buffer);
     jlong capacity = (*env)->GetDirectBufferCapacity(env, buffer);
-    if (!base || position < 0 || length < 0 || (jlong)position + length > capacity) {
+    /* An empty mapping (FileChannel.map of 0 bytes) is a direct buffer with
+     * no address: with capacity 0 it can only hold the empty value, which
+     * libroche takes as data NULL, len 0. */
+    if ((!base && capacity != 0) || capacity < 0 || position < 0 || length < 0 ||
+        (jlong)position + length > capacity) {
         throw_code(env, ROCHE_EINVAL);
         return -1;
     }
     names n;
     if (names_copy(env, ns, id, &n) < 0) return -1;
     uint64_t offset = 0;
-    int rc = roche_append(db_of(db), n.ns.data, n.id.data, base + position, (size_t)length, &offset);
+    int rc = roche_append(db_of(db), n.ns.data, n.id.data, base ? base + position : NULL,
+                          (size_t)length, &offset);
     names_free(&n);
     if (rc != ROCHE_OK) throw_code(env, rc);
     return (jlong)offset;

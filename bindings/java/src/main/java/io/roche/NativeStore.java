@@ -3,6 +3,7 @@ package io.roche;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -15,6 +16,23 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * frees the handle under them.
  */
 final class NativeStore implements Runnable {
+    /**
+     * Stores not closed yet. A Cleaner never runs at exit, so a store still
+     * open then would keep its reserved file space until the next open's
+     * recovery; the shutdown hook closes these as close() would (trimmed
+     * files, lock released). Holding a NativeStore keeps no Roche reachable:
+     * the Cleaner holds it already.
+     */
+    private static final Set<NativeStore> OPEN = ConcurrentHashMap.newKeySet();
+
+    static {
+        try {
+            Runtime.getRuntime().addShutdownHook(new Thread(NativeStore::closeAllAtExit, "roche-close-at-exit"));
+        } catch (IllegalStateException shuttingDown) {
+            // The first store opened during shutdown: its next open recovers it.
+        }
+    }
+
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Lock reading = lock.readLock();
     private final long db;
@@ -25,6 +43,14 @@ final class NativeStore implements Runnable {
 
     NativeStore(long db) {
         this.db = db;
+        OPEN.add(this);
+    }
+
+    /** Closes what is still open; calls in flight finish first, later ones see the store closed. */
+    private static void closeAllAtExit() {
+        for (NativeStore store : OPEN) {
+            store.run();
+        }
     }
 
     /** Enter a call: returns the handle with the read lock held. Pair with {@link #leave}. */
@@ -53,6 +79,7 @@ final class NativeStore implements Runnable {
                 return;
             }
             closed = true;
+            OPEN.remove(this);
             Scan.State[] open;
             synchronized (scans) {
                 open = scans.toArray(new Scan.State[0]);

@@ -31,7 +31,6 @@ import java.util.stream.StreamSupport;
  */
 public final class Roche implements AutoCloseable {
     static final Cleaner CLEANER = Cleaner.create();
-    private static final int MAX_NAME_BYTES = 255;
 
     private final NativeStore store;
     private final Cleaner.Cleanable cleanable;
@@ -109,7 +108,11 @@ public final class Roche implements AutoCloseable {
         return offset;
     }
 
-    /** Append every value in one call, all to one bucket, in order; returns their offsets. */
+    /**
+     * Append every value in one call, all to one bucket, in order; returns
+     * their offsets. One call takes at most 2 GiB in all: more is a
+     * RocheException with code ETOOBIG, and nothing is written.
+     */
     public long[] appendMany(String ns, String id, List<byte[]> values) {
         Objects.requireNonNull(values, "values");
         return appendMany(ns, id, values.toArray(new byte[0][]));
@@ -124,8 +127,12 @@ public final class Roche implements AutoCloseable {
             lengths[i] = values[i].length;
             total += lengths[i];
         }
+        // The batch crosses as one byte[]; total is a long so that no count of
+        // arrays can wrap it. Too big for one array is too big for the call:
+        // ETOOBIG, as libroche answers a value it cannot hold.
         if (total > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("a batch holds at most 2 GiB; split it");
+            throw RocheException.of(RocheException.ETOOBIG,
+                    "value too big: a batch of " + total + " bytes; one call takes at most 2 GiB, split it");
         }
         // One Java array crosses into native code instead of one per value.
         byte[] data = new byte[(int) total];
@@ -298,6 +305,10 @@ public final class Roche implements AutoCloseable {
         return terminated;
     }
 
+    /**
+     * A namespace and its C string. Its rules (length, '/', leading '.') are
+     * libroche's to check: it answers ROCHE_EINVAL, as to every binding.
+     */
     private static final class Name {
         final String text;
         final byte[] bytes;
@@ -305,9 +316,6 @@ public final class Roche implements AutoCloseable {
         Name(String text) {
             this.text = text;
             this.bytes = cString(text, "namespace");
-            if (bytes.length - 1 > MAX_NAME_BYTES) {
-                throw new IllegalArgumentException("namespace longer than " + MAX_NAME_BYTES + " bytes");
-            }
         }
     }
 
