@@ -106,7 +106,9 @@ module Roche
       scan = open_scan(name_arg(namespace), from.nil? ? 0 : offset_arg(from))
       begin
         slots = scan_slots
-        yield scan_record(slots) while scan_step(scan, slots)
+        while (record = scan_step(scan, slots))
+          yield record
+        end
       ensure
         @handle.free_scan(scan)
       end
@@ -175,9 +177,13 @@ module Roche
       %i[uint64 pointer size_t uint64].map { |type| FFI::MemoryPointer.new(type) }
     end
 
-    # One step under the handle's guard; false at the end of the scan.
+    # One step under the handle's guard: the next record, or nil at the end
+    # of the scan. The record's bytes are copied before the guard is left,
+    # as they lie in the bucket file's mapping (or the scan's buffer): a
+    # close on another thread right after the step would free the scan and
+    # unmap the file under a later read.
     def scan_step(scan, slots)
-      use { check(Native.roche_scan_next(scan, *slots)) } == Native::OK
+      use { scan_record(slots) if check(Native.roche_scan_next(scan, *slots)) == Native::OK }
     end
 
     def scan_record(slots)
