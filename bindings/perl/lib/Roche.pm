@@ -13,6 +13,7 @@ use Roche::Scan;
 our $VERSION = '0.1.0';
 
 use constant OK => Roche::FFI::OK;
+use constant MAX_VALUE => 0xFFFFFFFF;    # ROCHE_MAX_VALUE: a record's length is a u32
 
 my %SYNC_POLICIES = (never => 0, always => 1);
 my $MAX_OFFSET = '18446744073709551615';
@@ -83,11 +84,20 @@ sub DESTROY {
 }
 
 sub append {
-    my ($self, $value, %options) = @_;
+    my ($self, undef, %options) = @_;
     my $db = $self->{handle} // _closed('append');
     my ($ns, $id) = _options(\%options, 'append', qw(namespace id));
-    _check_bytes($value, 'append', 'value');
-    my ($data, $len) = scalar_to_buffer($value);
+    # The value is read where it lies ($_[1] aliases the caller's scalar).
+    # A copy would double a large value that Perl cannot share by copy on
+    # write (one mapped from a file, say), and for one over 4 GiB - 1 it
+    # would allocate gigabytes only for libroche to answer ETOOBIG. Only a
+    # utf8-flagged or invalid value is copied, to be checked and downgraded.
+    my $value = \$_[1];
+    if (!defined $$value || ref $$value || utf8::is_utf8($$value)) {
+        _check_bytes(my $copy = $$value, 'append', 'value');
+        $value = \$copy;
+    }
+    my ($data, $len) = scalar_to_buffer($$value);
     my $rc = Roche::FFI::roche_append($db, $ns, $id, $data, $len, \my $offset);
     _fail($rc, 'append') if $rc != OK;
     return $offset;
@@ -98,15 +108,31 @@ sub append_many {
     my $db = $self->{handle} // _closed('append_many');
     my ($ns, $id) = _options(\%options, 'append_many', qw(namespace id));
     _invalid('append_many', 'values must be an array reference') unless ref $values eq 'ARRAY';
-    my @values = @$values;
-    if (grep { !defined || ref || utf8::is_utf8($_) } @values) {    # the rare case, value by value
+    # The caller's values are used as they are (no copy, as in append),
+    # unless one needs checking and downgrading: then all are copied.
+    if (grep { !defined || ref || utf8::is_utf8($_) } @$values) {    # the rare case, value by value
+        my @values = @$values;
         _check_bytes($values[$_], 'append_many', "value $_") for 0 .. $#values;
+        $values = \@values;
     }
-    my $data = join '', @values;
-    my $lens = pack Roche::FFI::SIZE_T_PACK . '*', map { length } @values;
-    my $offsets = "\0" x (8 * @values);
+    my $lens = pack Roche::FFI::SIZE_T_PACK . '*', map { length } @$values;
+    # A value over 4 GiB - 1 (the record's length field is 32 bits) would
+    # be joined, gigabytes copied, only to be refused. When the lengths
+    # allow one (their sum, a checksum at C speed, is over), libroche is
+    # asked about that value alone: it refuses it before writing anything,
+    # so nothing of the batch is written, and its answer is passed on.
+    if (unpack('%64' . Roche::FFI::SIZE_T_PACK . '*', $lens) > MAX_VALUE) {
+        my ($too_big) = grep { length $values->[$_] > MAX_VALUE } 0 .. $#$values;
+        if (defined $too_big) {
+            my $rc = Roche::FFI::roche_append($db, $ns, $id, scalar_to_buffer($values->[$too_big]), undef);
+            _fail($rc, "append_many: value $too_big") if $rc != OK;
+            Roche::Error->throw(EINTERNAL, "append_many: value $too_big: libroche stored over 4 GiB - 1");
+        }
+    }
+    my $data = join '', @$values;
+    my $offsets = "\0" x (8 * @$values);
     my $rc = Roche::FFI::roche_append_many($db, $ns, $id, scalar_to_pointer($data),
-                                           scalar_to_pointer($lens), scalar(@values),
+                                           scalar_to_pointer($lens), scalar(@$values),
                                            scalar_to_pointer($offsets));
     _fail($rc, 'append_many') if $rc != OK;
     return [unpack 'Q*', $offsets];
@@ -287,17 +313,41 @@ sub _check_uint {
 sub _check_offset {
     my ($offset, $what, $label) = @_;
     return if defined $offset && !ref $offset && $offset =~ /\A[0-9]{1,19}\z/;    # below 10**19
+    return if _whole_float($_[0], $what, $label);    # the caller's, not the copy the match just printed
     _check_uint($offset, $what, $label, $MAX_OFFSET);
+}
+
+# True for a float that holds a whole number in 0 .. 2**64-1, such as
+# 2**50, the first offset of bucket 1. Perl prints a float with 15
+# significant digits ("1.12589990684262e+15"), which the digits test above
+# refuses, yet the float itself is exact and converts to uint64 exactly.
+# Only a number made as a float counts: a string such as "9.2e+18" stays
+# refused, since its digits were rounded when it was printed. (Before perl
+# 5.36, printing a number marks it as a string too: hence $_[0], the
+# caller's own scalar, is looked at, never a copy that was printed.)
+sub _whole_float {
+    my (undef, $what, $label) = @_;
+    return 0 if !defined $_[0] || ref $_[0];
+    require B;
+    my $flags = B::svref_2object(\$_[0])->FLAGS;
+    return 0 unless ($flags & B::SVf_NOK()) && !($flags & B::SVf_POK());
+    my $offset = $_[0];
+    return 0 unless $offset >= 0 && $offset == int $offset;    # no negative, fraction or NaN
+    _invalid("$what: $label", "must be at most $MAX_OFFSET") if $offset >= 18446744073709551616;   # 2**64, and inf
+    return 1;
 }
 
 # Offsets as a uint64_t array. Every offset that reads back as it was
 # written is a valid one; only when one does not are they checked one by
-# one, for the message (or for leading zeros, which are valid).
+# one, for the message (or for leading zeros and whole floats, which are
+# valid). An object whose overloading prints the number it packs as
+# (Math::BigInt) would read back the same: references are looked for
+# apart, so multi_get refuses what get refuses.
 sub _pack_offsets {
     my $offsets = shift;
     no warnings qw(numeric uninitialized);
-    my $request = pack 'Q*', @$offsets;
-    if (join(',', unpack 'Q*', $request) ne join(',', @$offsets)) {
+    my $request = eval { pack 'Q*', @$offsets } // '';    # pack dies on Inf and NaN: checked below
+    if (join(',', unpack 'Q*', $request) ne join(',', @$offsets) || grep { ref } @$offsets) {
         _check_offset($offsets->[$_], 'multi_get', "offset $_") for 0 .. $#$offsets;
     }
     return $request;
@@ -398,9 +448,12 @@ disk before it returns).
 
     my $offset = $db->append($value, namespace => $ns, id => $id);
 
-Appends C<$value> and returns its offset. C<namespace> defaults to
-libroche's C<"default">. With an C<id>, the bucket is C<crc32(id) % buckets>,
-so one id's values stay in one file, in order.
+Appends C<$value> and returns its offset. The value is read where it lies,
+not copied (unless it must be downgraded, see L</DATA RULES>). A value over
+4 GiB - 1 croaks C<ETOOBIG>, here and in C<append_many>, and nothing is
+written. C<namespace> defaults to libroche's C<"default">. With an C<id>,
+the bucket is C<crc32(id) % buckets>, so one id's values stay in one file,
+in order.
 
 =head2 append_many
 
@@ -490,8 +543,14 @@ must not contain a NUL byte. C<undef> and references are not values
 =head2 Offsets
 
 An offset is an integer from 0 to 2**64-1, as a number or a string of
-digits. Anything else (negative, fractional, non-numeric, undef, too large)
-croaks C<EINVAL>, rather than being wrapped or rounded.
+digits. A number may be a float that holds a whole number, as C<2**50> or
+C<2**63> are in Perl; it is read exactly. (Before perl 5.36, printing a
+float makes it a string too, and it is then read as the string it printed
+as, "1.12589990684262e+15", which is refused; C<multi_get> prints its
+offsets to check them, so there it takes whole numbers only as integers.)
+Anything else (negative, fractional, non-numeric, undef, too large, a
+reference or an object, even Math::BigInt) croaks C<EINVAL>, rather than
+being wrapped or rounded.
 
 =head1 ERRORS
 
