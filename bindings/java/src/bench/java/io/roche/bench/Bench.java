@@ -80,7 +80,8 @@ public final class Bench {
         }
     }
 
-    private static long[] shuffle(long[] offsets) {
+    /** The offsets in a fixed random order (seed 1), so every run reads the same sequence. */
+    public static long[] shuffle(long[] offsets) {
         long[] copy = offsets.clone();
         Random random = new Random(1);
         for (int i = copy.length - 1; i > 0; i--) {
