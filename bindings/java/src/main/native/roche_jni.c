@@ -265,6 +265,16 @@ JNIEXPORT jlongArray JNICALL Java_io_roche_Native_appendMany(JNIEnv *env, jclass
     return result;
 }
 
+/* The calls that take only a namespace: the name crosses, the code comes
+ * back as an exception. */
+static void on_namespace(JNIEnv *env, jlong db, jbyteArray ns, int (*op)(roche_db *, const char *)) {
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) return;
+    int rc = op(db_of(db), n.ns.data);
+    names_free(&n);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+}
+
 JNIEXPORT void JNICALL Java_io_roche_Native_sync(JNIEnv *env, jclass cls, jlong db) {
     (void)cls;
     int rc = roche_sync(db_of(db));
@@ -274,11 +284,7 @@ JNIEXPORT void JNICALL Java_io_roche_Native_sync(JNIEnv *env, jclass cls, jlong 
 JNIEXPORT void JNICALL Java_io_roche_Native_syncNamespace(JNIEnv *env, jclass cls, jlong db,
                                                           jbyteArray ns) {
     (void)cls;
-    names n;
-    if (names_copy(env, ns, NULL, &n) < 0) return;
-    int rc = roche_sync_namespace(db_of(db), n.ns.data);
-    names_free(&n);
-    if (rc != ROCHE_OK) throw_code(env, rc);
+    on_namespace(env, db, ns, roche_sync_namespace);
 }
 
 JNIEXPORT jbyteArray JNICALL Java_io_roche_Native_get(JNIEnv *env, jclass cls, jlong db,
@@ -407,21 +413,13 @@ JNIEXPORT jbyteArray JNICALL Java_io_roche_Native_namespaces(JNIEnv *env, jclass
 JNIEXPORT void JNICALL Java_io_roche_Native_closeNamespace(JNIEnv *env, jclass cls, jlong db,
                                                            jbyteArray ns) {
     (void)cls;
-    names n;
-    if (names_copy(env, ns, NULL, &n) < 0) return;
-    int rc = roche_close_namespace(db_of(db), n.ns.data);
-    names_free(&n);
-    if (rc != ROCHE_OK) throw_code(env, rc);
+    on_namespace(env, db, ns, roche_close_namespace);
 }
 
 JNIEXPORT void JNICALL Java_io_roche_Native_deleteNamespace(JNIEnv *env, jclass cls, jlong db,
                                                             jbyteArray ns) {
     (void)cls;
-    names n;
-    if (names_copy(env, ns, NULL, &n) < 0) return;
-    int rc = roche_delete_namespace(db_of(db), n.ns.data);
-    names_free(&n);
-    if (rc != ROCHE_OK) throw_code(env, rc);
+    on_namespace(env, db, ns, roche_delete_namespace);
 }
 
 JNIEXPORT jlongArray JNICALL Java_io_roche_Native_stat(JNIEnv *env, jclass cls, jlong db,

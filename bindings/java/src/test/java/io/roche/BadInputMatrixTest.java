@@ -28,11 +28,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The rows of the bindings' bad-input matrix (tests/reliability/BINDINGS.md)
@@ -40,27 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * then proves the store still works with one append and one get
  * ({@link #assertUsable}), as the matrix asks.
  */
-class BadInputMatrixTest {
-    @TempDir
-    Path dir;
-    Path root;
-    Roche db;
-
-    @BeforeEach
-    void open() {
-        root = dir.resolve("store");
-        db = Roche.open(root);
-    }
-
-    @AfterEach
-    void close() {
-        db.close();
-    }
-
-    static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
+class BadInputMatrixTest extends StoreFixture {
     /** The matrix's closing check: one append and one get succeed. */
     static void assertUsable(Roche store) {
         byte[] value = bytes("still usable");

@@ -18,32 +18,9 @@ import java.util.NoSuchElementException;
 import java.util.Random;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class RocheTest {
-    @TempDir
-    Path dir;
-    Path root;
-    Roche db;
-
-    @BeforeEach
-    void open() {
-        root = dir.resolve("store");
-        db = Roche.open(root);
-    }
-
-    @AfterEach
-    void close() {
-        db.close();
-    }
-
-    static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
+class RocheTest extends StoreFixture {
     @Test
     void valuesWithEveryByteEmptyAndSixteenMiB() {
         byte[] every = new byte[512];
