@@ -246,6 +246,10 @@ static void test_forked_child_cannot_use_the_handle(void **state) {
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* The parent still holds the store's lock: a second writer is refused. */
+    roche_db *second = NULL;
+    assert_int_equal(roche_open(dir, NULL, &second), ROCHE_ELOCKED);
+    assert_null(second);
     /* The parent's mapping and reserved space are intact: it goes on. */
     for (int i = 0; i < 1000; i++) assert_roche_ok(roche_append(db, NULL, NULL, "more", 4, &off));
     assert_value(db, NULL, off, "more", 4);
