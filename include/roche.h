@@ -25,29 +25,82 @@
  *   records: no padding, no trailer. While a store is open for writing,
  *   bucket files carry zero-filled space reserved past the last record.
  *
- * GUARANTEES
- *   - No fsync unless asked for (roche_sync(), ROCHE_SYNC_ALWAYS).
- *   - Every append that returned survives a crash of the process (kill -9):
- *     records are written into the kernel's page cache before the call
- *     returns. A machine crash may lose the newest records, but garbage is
- *     never returned as data: each header is checked against its CRC.
- *   - Recovery: opening a namespace for writing walks each bucket and keeps
- *     the longest chain of valid records. A torn or garbage tail is cut off
- *     (reported by roche_stat()); open never fails because of one. Damage in
- *     the middle of a file, followed by valid records, is skipped over and
- *     kept, never truncated: see roche_scan_next().
+ * COMPANION FILE (libroche's; beside the format, never inside it)
+ *   Each bucket file append.<n>.raw has a companion append.<n>.idx in the
+ *   same directory. It is what the format lacks: a checksum of every value,
+ *   and a published end. Little-endian:
+ *     bytes 0..63     synced checkpoint 0  } u64 magic "RCHIX001", u64
+ *     bytes 512..575  synced checkpoint 1  } generation, u64 records, u64
+ *                                            end (bytes), u64 inode (for
+ *                                            tools; not checked), u64 XXH3
+ *                                            of the 40 bytes before it
+ *     bytes 1024..    live area: u64 magic "RCLIV001", u64 boot id (hash
+ *                     of /proc/sys/kernel/random/boot_id), u64 inode, u64
+ *                     live count of whole records, u32 reserved
+ *     bytes 4096..    one 16-byte entry per record, in file order: u64
+ *                     position of its header, u64 XXH3-64 of header and
+ *                     value, seeded with the position
+ *   A writer stores a record, then its entry, then the live count
+ *   (release), so the live count is the committed end for readers in any
+ *   process. roche_sync() writes the records and entries to the disk and
+ *   only then a checkpoint, alternating between the two slots (as LMDB's
+ *   meta pages); the newest valid one is what survives a machine crash.
+ *   Entries make a seek a search (interpolation, then bisection: about one
+ *   probe for evenly sized records, at most 2 log2(n)) instead of a walk.
+ *   Costs: 16 bytes per record on disk and in the page cache, an XXH3 of
+ *   each record when it is appended and each time it is read.
+ *
+ * GUARANTEES (each is attacked by a test; tests/reliability/README.md)
+ *   - Garbage never comes back as data. Every get, multiget and scan checks
+ *     the record against its entry's checksum: a damaged byte, a page the
+ *     disk never got, a torn write or an offset where no record starts is
+ *     ROCHE_ECORRUPT (or ROCHE_ENOTFOUND past the end), never the bytes.
+ *   - Process crash (kill -9 at any instant): every append that returned is
+ *     there, byte for byte. Records are written into the page cache before
+ *     the call returns; recovery then trusts the live count (the same boot
+ *     means the page cache it lives in survived) and accepts past it only
+ *     records that have their entry and match its checksum. It never
+ *     searches byte by byte, so a value holding something shaped like a
+ *     record is never taken for one. Recovery costs O(1) plus the records
+ *     appended but not yet published when the writer died.
+ *   - Machine crash (power loss): every append that returned before the
+ *     last completed roche_sync() (or, under ROCHE_SYNC_ALWAYS, before it
+ *     returned) is there, byte for byte, and so are the namespaces and
+ *     bucket files created before it (sync fsyncs their directories).
+ *     Newer appends may be lost, never replaced by garbage. Recovery walks
+ *     and checks every record after the last checkpoint (so its cost grows
+ *     with what was appended since the last sync), then writes a new
+ *     checkpoint. This assumes the file system keeps file names in the
+ *     order they were created (ext4 and XFS do): a new bucket's companion
+ *     is created before its bucket file.
+ *   - What recovery cuts past the last good record is gone from the
+ *     bucket; when it may hold records (after a machine crash, or in a file
+ *     another tool wrote), its bytes are first saved in
+ *     append.<n>.raw.cut-<position> beside it. Open never fails because of
+ *     a torn tail. Damage below the committed end is never cut: those
+ *     records read as ROCHE_ECORRUPT, and a scan reports and passes them.
+ *   - A store in rochefort's own format (no companions) opens. A writable
+ *     open builds each companion from the records whose headers check out,
+ *     from the start to the first that does not (their values cannot be
+ *     checked: there is no checksum to check them against). A read-only
+ *     handle on a bucket without a companion checks headers only and ends
+ *     a scan at the first header that fails.
+ *   - No fsync unless asked for: roche_sync(), ROCHE_SYNC_ALWAYS, or the
+ *     group commit of ROCHE_SYNC_PERIODIC.
  *   - One writing process per store: an advisory lock on <root>/.roche.lock.
  *     A second writer gets ROCHE_ELOCKED at once. Any number of read-only
- *     handles, in any process, may be open beside the writer and see its
- *     new appends (a new scan also sees bucket files created since), never
- *     a torn record.
+ *     handles, in any process, may be open beside the writer; they learn
+ *     the committed end from the companion's live count, never from what
+ *     the data looks like, and see the writer's new appends.
  *   - A namespace directory removed behind the library's back while a
  *     writer has it open (use roche_delete_namespace() instead): appends
  *     get ROCHE_EIO from the bucket's next growth on, and roche_close()
  *     writes the records appended since the removal back from memory and
  *     returns ROCHE_EIO to say so. A bucket file truncated by another
  *     program under a writer is not detected and may raise SIGBUS, as with
- *     any memory-mapped store.
+ *     any memory-mapped store. Do not replace a bucket file and keep its
+ *     companion: its records would no longer match (ROCHE_ECORRUPT, or cut
+ *     and saved aside at the next writable open).
  *
  * THREADS
  *   One roche_db serves any number of threads at once, for every call.
@@ -104,7 +157,7 @@ extern "C" {
 #define ROCHE_DONE 1         /**< roche_scan_next(): no more records */
 #define ROCHE_EINVAL (-30901)    /**< invalid argument (NULL, bad name, ...) */
 #define ROCHE_ENOTFOUND (-30902) /**< no record or namespace there */
-#define ROCHE_ECORRUPT (-30903)  /**< a header fails its CRC or its length */
+#define ROCHE_ECORRUPT (-30903)  /**< a record fails its checks (damaged), or none starts there */
 #define ROCHE_EIO (-30904)       /**< a system call failed; see roche_last_error() */
 #define ROCHE_ENOMEM (-30905)    /**< out of memory */
 #define ROCHE_ETOOBIG (-30906)   /**< value longer than ROCHE_MAX_VALUE */
@@ -124,6 +177,7 @@ extern "C" {
 /** Sync policies for roche_options_set_sync(). */
 #define ROCHE_SYNC_NEVER 0  /**< the default, as in rochefort: no fsync */
 #define ROCHE_SYNC_ALWAYS 1 /**< msync and fdatasync before each append returns */
+#define ROCHE_SYNC_PERIODIC 2 /**< group commit: a thread syncs every period (as Kafka's flush.ms) */
 
 typedef struct roche_db roche_db;           /**< an open store (opaque) */
 typedef struct roche_options roche_options; /**< open options (opaque) */
@@ -178,9 +232,18 @@ ROCHE_API int roche_options_set_buckets(roche_options *opts, uint32_t buckets);
  *  @return ROCHE_OK, or ROCHE_EINVAL for NULL opts. */
 ROCHE_API int roche_options_set_read_only(roche_options *opts, int read_only);
 
-/** Set the sync policy: ROCHE_SYNC_NEVER (default) or ROCHE_SYNC_ALWAYS.
+/** Set the sync policy: ROCHE_SYNC_NEVER (default), ROCHE_SYNC_ALWAYS or
+ *  ROCHE_SYNC_PERIODIC. Under PERIODIC a thread of the handle runs
+ *  roche_sync() every period (roche_options_set_sync_period_ms()), so a
+ *  machine crash loses at most the appends of the last period or so; an
+ *  explicit roche_sync() still covers everything before it.
  *  @return ROCHE_OK, or ROCHE_EINVAL for NULL opts or an unknown policy. */
 ROCHE_API int roche_options_set_sync(roche_options *opts, int policy);
+
+/** Set the period of ROCHE_SYNC_PERIODIC, in milliseconds (default 100).
+ *  @return ROCHE_OK, or ROCHE_EINVAL for NULL opts or a period outside
+ *          1..3600000. */
+ROCHE_API int roche_options_set_sync_period_ms(roche_options *opts, uint32_t period_ms);
 
 /* ------------------------------------------------------------------------
  * Store
@@ -242,12 +305,19 @@ ROCHE_API int roche_append_many(roche_db *db, const char *ns, const char *id,
                                 const void *data, const size_t *lens, size_t count,
                                 uint64_t *offsets);
 
-/** fsync one namespace: every bucket file's records reach the disk.
+/** fsync one namespace: every bucket file's records and companion entries
+ *  reach the disk, then a checkpoint of them, then the directory entries
+ *  of files created since the last sync. Every append that returned before
+ *  the call started (on any thread) is covered.
  *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_EREADONLY; ROCHE_EIO. A namespace
  *          that has never been written to is ROCHE_OK (nothing to do). */
 ROCHE_API int roche_sync_namespace(roche_db *db, const char *ns);
 
-/** fsync every namespace this handle has open. */
+/** fsync every namespace this handle has open (as roche_sync_namespace()),
+ *  and the root directory when namespaces were created since the last
+ *  sync. When it returns ROCHE_OK, every append that returned before it
+ *  started survives a machine crash.
+ *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_EREADONLY; ROCHE_EIO. */
 ROCHE_API int roche_sync(roche_db *db);
 
 /* ------------------------------------------------------------------------
@@ -260,9 +330,10 @@ ROCHE_API int roche_sync(roche_db *db);
  *  @param len   receives the value's length
  *  @return ROCHE_OK; ROCHE_EINVAL (NULL arguments, bad name);
  *          ROCHE_ENOTFOUND (no such namespace, a bucket that has no file,
- *          an offset at or past the end); ROCHE_ECORRUPT (the header there
- *          fails its CRC, as for an offset into the middle of a record, or
- *          its length runs past the end of the file); ROCHE_ENOMEM; ROCHE_EIO. */
+ *          an offset at or past the end); ROCHE_ECORRUPT (no record starts
+ *          there, as for an offset into the middle of a record, or the
+ *          record fails its checksum: damaged on disk, or a page the disk
+ *          never got); ROCHE_ENOMEM; ROCHE_EIO. */
 ROCHE_API int roche_get(roche_db *db, const char *ns, uint64_t offset,
                         void **data, size_t *len);
 
@@ -308,8 +379,10 @@ ROCHE_API void roche_values_free(roche_values *values);
 /** Start a scan of a namespace: every record, in increasing offset order
  *  (bucket 0 first, each bucket in file order), whose offset is >= from.
  *  Pass 0 to scan everything, or the offset after the last one seen
- *  (last + 1) to resume. A scan sees the records that existed when each
- *  bucket is reached; a missing namespace scans as empty.
+ *  (last + 1) to resume; finding where to start is a search of the
+ *  companion, not a walk. A scan sees the records that existed when it
+ *  reached each bucket, so it ends even while appends go on; a missing
+ *  namespace scans as empty.
  *  The iterator must be freed before roche_close().
  *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ENOMEM; ROCHE_EIO. */
 ROCHE_API int roche_scan_open(roche_db *db, const char *ns, uint64_t from,
@@ -318,11 +391,13 @@ ROCHE_API int roche_scan_open(roche_db *db, const char *ns, uint64_t from,
 /** Step a scan. On ROCHE_OK, *offset, *data, *len and *time_ns describe the
  *  next record; *data stays valid until the next call on this iterator or
  *  roche_scan_free(). Any output pointer may be NULL.
- *  Damage: a header that fails its CRC where records should be is skipped,
- *  and the scan resynchronizes at the next valid header (as rochefort's
- *  compaction does); the skipped bytes are counted by roche_stat().
- *  @return ROCHE_OK; ROCHE_DONE at the end; ROCHE_EINVAL; ROCHE_EIO;
- *          ROCHE_ENOMEM. */
+ *  Damage: a record that fails its checksum is ROCHE_ECORRUPT, with
+ *  *offset set to it (*data NULL, *len 0); the next call goes on with the
+ *  record after it, which the companion locates exactly. In a bucket with
+ *  no companion (read-only, rochefort's own format) the scan of that
+ *  bucket ends at the first header that fails instead.
+ *  @return ROCHE_OK; ROCHE_DONE at the end; ROCHE_ECORRUPT; ROCHE_EINVAL;
+ *          ROCHE_EIO; ROCHE_ENOMEM. */
 ROCHE_API int roche_scan_next(roche_scan *scan, uint64_t *offset, const void **data,
                               size_t *len, uint64_t *time_ns);
 
@@ -357,17 +432,18 @@ ROCHE_API int roche_delete_namespace(roche_db *db, const char *ns);
 typedef struct roche_stat_info {
     uint32_t version;         /**< in: ROCHE_STAT_VERSION */
     uint32_t buckets;         /**< bucket files in the namespace */
-    uint64_t records;         /**< valid records */
-    uint64_t bytes;           /**< bytes of valid records, headers included */
+    uint64_t records;         /**< records that pass their checks */
+    uint64_t bytes;           /**< their bytes, headers included */
     uint64_t oldest_ns;       /**< smallest record time (0 when empty) */
     uint64_t newest_ns;       /**< largest record time (0 when empty) */
-    uint64_t damaged_ranges;  /**< stretches of bytes that are no record */
+    uint64_t damaged_ranges;  /**< records that fail their checks */
     uint64_t damaged_bytes;   /**< their total length */
-    uint64_t recovered_bytes; /**< torn tail cut by recovery at open (bytes) */
+    uint64_t recovered_bytes; /**< written bytes past the last good record,
+                                   cut by recovery at open */
 } roche_stat_info;
 
-/** Walk a namespace and fill *info. Takes time proportional to the number
- *  of records.
+/** Walk a namespace, checking every record, and fill *info. Reads every
+ *  record (as roche_scan does): time proportional to the data.
  *  @return ROCHE_OK; ROCHE_EINVAL (NULL, bad name, unknown version);
  *          ROCHE_ENOTFOUND (no such namespace); ROCHE_EIO; ROCHE_ENOMEM. */
 ROCHE_API int roche_stat(roche_db *db, const char *ns, roche_stat_info *info);

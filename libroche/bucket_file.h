@@ -1,15 +1,20 @@
-// One bucket file, append.<n>.raw: appends, reads and recovery.
+// One bucket: the bucket file append.<n>.raw and its companion index
+// append.<n>.idx (record_index.h). Appends, checked reads, sync and close
+// live in bucket_file.cc; opening a writable bucket, with its recovery, in
+// bucket_recovery.cc.
 //
-// A writable bucket is memory-mapped with zero-filled space reserved ahead of
-// the last record, so an append is a memcpy into the page cache (it survives
-// the death of the process) rather than a write() system call. The mapping
-// sits at the start of a larger reservation of address space, so it grows in
-// place and pointers handed to readers stay valid; when the reservation is
-// outgrown the file is mapped again elsewhere and the old mapping is kept
-// until close. close trims the file back to its last record.
+// A writable bucket maps both files with zero-filled space reserved ahead
+// (mapped_file.h), so an append is a copy into the page cache: it survives
+// the death of the process. Appends publish the count of whole records
+// after writing them; gets and scans read only what is published and check
+// every record's checksum, so they never wait for appends and never return
+// bytes that were not appended.
 //
-// A read-only bucket uses pread(): another process's writer may trim the
-// file under it, and a mapping past the new end would raise SIGBUS.
+// A read-only bucket reads the bucket file with pread(), since another
+// process's writer may trim it, and maps the companion, which only grows
+// while a reader may use it. Without a companion (a store in rochefort's
+// own format that no writer has opened since), it checks headers only and
+// ends at the first one that fails.
 #pragma once
 
 #include <atomic>
@@ -17,67 +22,83 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "mapped_file.h"
 #include "record.h"
+#include "record_index.h"
 
 namespace roche {
 
 struct BucketOpenOptions {
     bool writable = false;
-    bool create = false;     // create the file when missing (writable only)
+    bool create = false;  // create the files when missing (writable only)
     bool sync_always = false;
 };
 
-// What walking a bucket found: valid records and the damage between them.
+// What walking a bucket found: valid records and the damaged ones.
 struct BucketTally {
     uint64_t records = 0, bytes = 0;
     uint64_t oldest_ns = 0, newest_ns = 0;
     uint64_t damaged_ranges = 0, damaged_bytes = 0;
 };
 
+// A record found by locate(): where it is and what to check it against.
+struct RecordRef {
+    uint64_t pos = 0;
+    uint32_t length = 0;
+    uint64_t time_ns = 0;
+    bool checked = false;  // sum is known (the bucket has a companion)
+    uint64_t sum = 0;
+    uint8_t header[kHeaderSize] = {};
+};
+
+// The records a scan of a bucket covers, fixed when the scan reaches it.
+struct BucketExtent {
+    bool indexed = false;
+    uint64_t count = 0;  // indexed: entries
+    uint64_t end = 0;    // bytes of records (indexed) or of the file
+};
+
 class BucketFile {
 public:
-    // Opens (and for a writable bucket, recovers) the file at path. Returns
-    // ROCHE_ENOTFOUND when it does not exist and may not be created.
+    // Opens (and for a writable bucket, recovers) the bucket whose file is
+    // path. ROCHE_ENOTFOUND when it does not exist and may not be created.
     static int open(const std::string &path, uint32_t index, const BucketOpenOptions &opts,
                     std::unique_ptr<BucketFile> *out);
-    ~BucketFile();  // close()
-
-    // Trims a writable file to its last record, unmaps and closes it.
-    int close();
-
+    ~BucketFile();
     BucketFile(const BucketFile &) = delete;
     BucketFile &operator=(const BucketFile &) = delete;
 
-    // Appends count values lying back to back in data; positions[i] receives
+    // Trims a writable file to its last record, unmaps and closes.
+    int close();
+
+    // Appends count values lying back to back in data; offsets[i] receives
     // the offset of value i. Serialized per bucket.
     int append(const uint8_t *data, const size_t *lens, size_t count, uint64_t time_ns,
                uint64_t *offsets);
 
-    // Checks that a whole record starts at pos: ROCHE_ENOTFOUND at or past
-    // the end, ROCHE_ECORRUPT for a bad header or a length past the end.
-    int locate(uint64_t pos, RecordHeader *header);
-
-    // Copies len value bytes of the record at pos into dst.
-    int copy_value(uint64_t pos, uint32_t len, void *dst) const;
-
+    // Finds the record that starts at pos: ROCHE_ENOTFOUND at or past the
+    // end, ROCHE_ECORRUPT when no record starts there or its header is bad.
+    int locate(uint64_t pos, RecordRef *rec);
+    // Copies the value of a located record into dst and checks it:
+    // ROCHE_ECORRUPT when it does not match its checksum.
+    int copy_value(const RecordRef &rec, void *dst) const;
     // Hints that the record at pos will be read soon (mapped buckets only).
     void prefetch(uint64_t pos) const;
 
-    // Points at n bytes from pos: into the mapping, or into scratch after a
-    // pread. NULL on an I/O error (last error set).
-    const uint8_t *view(uint64_t pos, size_t n, std::vector<uint8_t> &scratch) const;
+    // Scanning: extent() fixes what a scan covers; seek() turns a position
+    // into a cursor; next() reads and checks the record at the cursor and
+    // moves it on. ROCHE_OK with *value set (valid until the next call with
+    // the same scratch); ROCHE_DONE at the end of the extent; ROCHE_ECORRUPT
+    // for a damaged record, which the cursor then passes (indexed buckets;
+    // without a companion the scan ends there instead).
+    BucketExtent extent();
+    uint64_t seek(const BucketExtent &ext, uint64_t pos);
+    int next(const BucketExtent &ext, uint64_t *cursor, RecordRef *rec, const uint8_t **value,
+             std::vector<uint8_t> &scratch);
 
-    // Finds the first whole record at or after pos and before the end.
-    // Bytes passed over that are not a record are damage; a read-only
-    // bucket stops at a blank header (space its writer reserved ahead).
-    // Returns true with *at and *header set, or false at the end.
-    bool next_record(uint64_t pos, uint64_t *at, RecordHeader *header, uint64_t *skipped,
-                     std::vector<uint8_t> &scratch);
-
-    // Walks every record and fills in a tally.
+    // Walks every record, checking each, and fills in a tally.
     void tally(BucketTally *t);
 
     int sync();
@@ -85,48 +106,47 @@ public:
     uint64_t recovered_bytes() const { return recovered_bytes_; }
 
 private:
-    BucketFile(int fd, uint32_t index, const BucketOpenOptions &opts);
-    uint64_t end_of_data();  // published end (writable) or file size (read-only)
-    uint64_t refresh_size();
-    int close_writable();
-    int check_linked();
-    int restore_unlinked(uint64_t end);
-    int map_grown(uint64_t new_size);
-    void populate_ahead(uint64_t need);
-    int map_file(uint64_t size);
-    int map_range(uint8_t *at, size_t len, uint64_t off);
-    int grow(uint64_t min_size);
-    int extend_file(uint64_t new_size);
-    int recover(uint64_t size);
-    uint64_t find_header(uint64_t from, uint64_t limit) const;
-    uint64_t data_end(uint64_t from, uint64_t to) const;
-    uint64_t read_checkpoint(uint64_t size, uint64_t *last_record) const;
-    void write_checkpoint(uint64_t end, uint64_t last);
-    bool read_header(uint64_t pos, uint64_t limit, RecordHeader *header, bool *blank,
-                     std::vector<uint8_t> &scratch) const;
+    BucketFile(uint32_t index, const BucketOpenOptions &opts, const std::string &path);
+    // bucket_recovery.cc
+    int recover();
+    int cut_tail(uint64_t pos, uint64_t size, bool keep_aside);
+    int save_aside(uint64_t from, uint64_t to);
 
-    int fd_;
+    int close_writable();
+    int restore_unlinked(uint64_t end);
+    int check_linked();
+    int grow_for(uint64_t pos, uint64_t bytes, uint64_t count);
+    // Read-only: the companion, once a writer has made it.
+    RecordIndex *reader_index();
+    int read_header(uint64_t pos, uint8_t *dst) const;
+    int entry_record(const IndexEntry *e, uint64_t i, uint64_t count, uint64_t end, RecordRef *rec) const;
+    int locate_unindexed(uint64_t pos, RecordRef *rec);
+    uint64_t file_size() const;
+    int check_fits(const RecordRef &rec) const;
+
     uint32_t index_;
     BucketOpenOptions opts_;
     std::string path_;
+    uint64_t inode_ = 0;
     uint64_t recovered_bytes_ = 0;
     bool recovered_ = false;  // writable: recover() succeeded
     uint64_t fork_generation_;
 
-    // Read-only: the file size last seen.
-    std::atomic<uint64_t> seen_size_{0};
+    MappedFile raw_;  // writable: mapped; read-only: opened for pread
+    RecordIndex windex_;  // writable
 
-    // Writable: end is published (release) after a record is whole; base
-    // changes only when the reservation is outgrown.
+    // Writable: the whole records, published (release) after each append:
+    // end first, then count.
     std::atomic<uint64_t> end_{0};
-    std::atomic<uint8_t *> base_{nullptr};
-    std::mutex append_mu_;        // guards everything below
-    uint64_t file_size_ = 0;      // bytes in the file, reserved space included
-    uint64_t last_record_ = 0;    // position of the last record's header
-    size_t mapped_ = 0;           // bytes of the file mapped at base_
-    uint64_t populated_ = 0;      // mapping prefaulted up to here
-    size_t reserved_ = 0;         // address space reserved at base_
-    std::vector<std::pair<uint8_t *, size_t>> retired_;  // old reservations
+    std::atomic<uint64_t> count_{0};
+    std::mutex append_mu_;   // serializes appends, growth and close
+    std::mutex sync_mu_;     // one sync at a time
+    uint64_t synced_end_ = 0;
+
+    // Read-only.
+    std::mutex reader_mu_;
+    std::atomic<RecordIndex *> rindex_{nullptr};
+    std::unique_ptr<RecordIndex> rindex_owner_;
 };
 
 }  // namespace roche

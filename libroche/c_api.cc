@@ -97,9 +97,17 @@ int roche_options_set_read_only(roche_options *opts, int read_only) {
 
 int roche_options_set_sync(roche_options *opts, int policy) {
     if (!opts) return null_argument("opts");
-    if (policy != ROCHE_SYNC_NEVER && policy != ROCHE_SYNC_ALWAYS)
+    if (policy != ROCHE_SYNC_NEVER && policy != ROCHE_SYNC_ALWAYS && policy != ROCHE_SYNC_PERIODIC)
         return fail(ROCHE_EINVAL, "unknown sync policy " + std::to_string(policy));
     opts->store.sync = policy;
+    return ROCHE_OK;
+}
+
+int roche_options_set_sync_period_ms(roche_options *opts, uint32_t period_ms) {
+    if (!opts) return null_argument("opts");
+    if (period_ms == 0 || period_ms > 3600000u)
+        return fail(ROCHE_EINVAL, "sync period must be 1..3600000 ms, not " + std::to_string(period_ms));
+    opts->store.sync_period_ms = period_ms;
     return ROCHE_OK;
 }
 

@@ -1,6 +1,8 @@
 #include "namespace.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -25,6 +27,9 @@ bool parse_bucket_name(const char *name, uint32_t *index) {
         std::strcmp(name + len - slen, suffix) != 0)
         return false;
     uint64_t n = 0;
+    // Exactly the names open_bucket() makes: "append.01.raw" is some other
+    // file, not bucket 1.
+    if (name[plen] == '0' && len - slen - plen > 1) return false;
     for (const char *p = name + plen; p < name + len - slen; p++) {
         if (*p < '0' || *p > '9' || n >= ROCHE_MAX_BUCKETS) return false;
         n = n * 10 + uint64_t(*p - '0');
@@ -70,6 +75,7 @@ int Namespace::open(const std::string &dir, const std::string &name, const Names
         return fail(ROCHE_EIO, dir + ": not a directory");
     }
     std::shared_ptr<Namespace> ns(new Namespace(dir, name, opts));
+    ns->dir_dirty_.store(opts.writable);  // its files may be new: the first sync makes them durable
     int rc = ns->open_existing_buckets();
     if (rc != ROCHE_OK) return rc;
     if (opts.writable) {
@@ -78,6 +84,12 @@ int Namespace::open(const std::string &dir, const std::string &name, const Names
         uint32_t count = std::max(ns->bucket_count(), opts.buckets);
         for (uint32_t i = 0; i < count; i++) {
             if (!ns->buckets_[i].load() && (rc = ns->open_bucket(i, true)) != ROCHE_OK) return rc;
+        }
+        // Under ROCHE_SYNC_ALWAYS an append is durable when it returns, and
+        // so must be the names of the files and the directory it went into.
+        if (opts.sync_always) {
+            if ((rc = sync_directory(dir)) != ROCHE_OK) return rc;
+            if ((rc = sync_directory(dir.substr(0, dir.rfind('/')))) != ROCHE_OK) return rc;
         }
     }
     *out = std::move(ns);
@@ -141,7 +153,24 @@ int Namespace::sync() {
         int rc = b ? b->sync() : ROCHE_OK;
         if (rc != ROCHE_OK) return rc;
     }
+    // The files' names are entries of the directory: a file created since
+    // the last sync is only there after a machine crash once it is synced.
+    if (dir_dirty_.exchange(false)) {
+        int rc = sync_directory(dir_);
+        if (rc != ROCHE_OK) {
+            dir_dirty_.store(true);
+            return rc;
+        }
+    }
     return ROCHE_OK;
+}
+
+int sync_directory(const std::string &dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return fail_errno(dir, errno);
+    int rc = fsync(fd) == 0 ? ROCHE_OK : fail_errno(dir + ": fsync", errno);
+    ::close(fd);
+    return rc;
 }
 
 uint64_t Namespace::recovered_bytes() {

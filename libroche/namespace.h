@@ -66,6 +66,10 @@ private:
     std::mutex open_mu_;                     // serializes opening bucket files
     std::shared_mutex lifecycle_mu_;
     bool closed_ = false;
+    std::atomic<bool> dir_dirty_{false};  // files created here since the last sync
 };
+
+// fsyncs a directory, so the names created in it survive a machine crash.
+int sync_directory(const std::string &dir);
 
 }  // namespace roche

@@ -15,12 +15,12 @@ public:
     int next(uint64_t *offset, const void **data, size_t *len, uint64_t *time_ns);
 
 private:
-    void seek_within(BucketFile *bucket);
-
     std::shared_ptr<Namespace> ns_;  // keeps a closed namespace's object alive
     uint32_t bucket_;
-    uint64_t pos_;
-    bool seek_pending_;  // pos_ came from the caller and may be mid-record
+    uint64_t from_pos_;     // where to start in the first bucket
+    bool entered_ = false;  // extent_ and cursor_ describe bucket_
+    BucketExtent extent_;   // what the scan covers of bucket_, fixed on entry
+    uint64_t cursor_ = 0;
     std::vector<uint8_t> scratch_;
 };
 

@@ -37,8 +37,9 @@ int namespace_name(const char *ns, std::string_view *out) {
 
 int Store::open(const char *root, const StoreOptions &opts, std::unique_ptr<Store> *out) {
     std::error_code ec;
-    if (!opts.read_only) std::filesystem::create_directories(root, ec);
     struct stat st;
+    bool existed = ::stat(root, &st) == 0;
+    if (!opts.read_only) std::filesystem::create_directories(root, ec);
     if (::stat(root, &st) != 0) {
         if (errno == ENOENT) return fail(ROCHE_ENOTFOUND, std::string(root) + ": no such store");
         return fail_errno(root, errno);
@@ -55,6 +56,9 @@ int Store::open(const char *root, const StoreOptions &opts, std::unique_ptr<Stor
                 return fail(ROCHE_ELOCKED, std::string(root) + ": another handle has it open for writing");
             return fail_errno(lock_path, errno);
         }
+        store->root_dirty_.store(true);
+        store->root_parent_dirty_ = !existed;
+        if (opts.sync == ROCHE_SYNC_PERIODIC) store->start_syncer();
     }
     *out = std::move(store);
     return ROCHE_OK;
@@ -65,7 +69,37 @@ Store::~Store() {
     if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
+void Store::start_syncer() {
+    syncer_ = new std::thread([this] {
+        std::unique_lock<std::mutex> lock(syncer_mu_);
+        while (!syncer_stop_) {
+            syncer_cv_.wait_for(lock, std::chrono::milliseconds(opts_.sync_period_ms));
+            if (syncer_stop_) break;
+            lock.unlock();
+            sync_all();  // a failure is reported by the next roche_sync()
+            lock.lock();
+        }
+    });
+}
+
+void Store::stop_syncer() {
+    if (!syncer_) return;
+    if (fork_generation() != fork_generation_) {
+        syncer_ = nullptr;  // the thread lives in the parent only
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(syncer_mu_);
+        syncer_stop_ = true;
+    }
+    syncer_cv_.notify_all();
+    syncer_->join();
+    delete syncer_;
+    syncer_ = nullptr;
+}
+
 int Store::close() {
+    stop_syncer();
     std::unique_lock<std::shared_mutex> lock(mu_);
     int rc = ROCHE_OK;
     while (!open_.empty()) {
@@ -95,6 +129,7 @@ int Store::open_namespace(std::string_view name, bool create) {
     std::shared_ptr<Namespace> ns;
     int rc = Namespace::open(root_ + "/" + std::string(name), std::string(name), no, &ns);
     if (rc == ROCHE_OK) open_.emplace(ns->name(), std::move(ns));
+    if (rc == ROCHE_OK && no.create) root_dirty_.store(true);  // it may be a new directory
     return rc;
 }
 
@@ -153,17 +188,17 @@ int Store::get(const char *ns, uint64_t offset, void **data, size_t *len) {
     return with_namespace(ns, false, [&](Namespace &space) {
         BucketFile *bucket = space.bucket(offset_bucket(offset));
         if (!bucket) return no_bucket(space.dir(), offset);
-        RecordHeader h;
-        int rc = bucket->locate(offset_position(offset), &h);
+        RecordRef rec;
+        int rc = bucket->locate(offset_position(offset), &rec);
         if (rc != ROCHE_OK) return rc;
-        void *copy = std::malloc(h.length ? h.length : 1);
-        if (!copy) return fail(ROCHE_ENOMEM, "allocating " + std::to_string(h.length) + " bytes");
-        if ((rc = bucket->copy_value(offset_position(offset), h.length, copy)) != ROCHE_OK) {
+        void *copy = std::malloc(rec.length ? rec.length : 1);
+        if (!copy) return fail(ROCHE_ENOMEM, "allocating " + std::to_string(rec.length) + " bytes");
+        if ((rc = bucket->copy_value(rec, copy)) != ROCHE_OK) {
             std::free(copy);
             return rc;
         }
         *data = copy;
-        *len = h.length;
+        *len = rec.length;
         return ROCHE_OK;
     });
 }
@@ -176,6 +211,7 @@ int Store::multiget(const char *ns, const uint64_t *offsets, size_t count, roche
         // random offsets overlap instead of queueing one after another.
         constexpr size_t kPrefetchDistance = 8;
         std::vector<BucketFile *> buckets(count);
+        std::vector<RecordRef> records(count);
         for (size_t i = 0; i < count; i++) buckets[i] = space.bucket(offset_bucket(offsets[i]));
         auto prefetch = [&](size_t i) {
             if (i < count && buckets[i]) buckets[i]->prefetch(offset_position(offsets[i]));
@@ -183,19 +219,18 @@ int Store::multiget(const char *ns, const uint64_t *offsets, size_t count, roche
         for (size_t i = 0; i < kPrefetchDistance; i++) prefetch(i);
         for (size_t i = 0; i < count; i++) {
             prefetch(i + kPrefetchDistance);
-            RecordHeader h{0, 0};
-            int status = buckets[i] ? buckets[i]->locate(offset_position(offsets[i]), &h)
+            int status = buckets[i] ? buckets[i]->locate(offset_position(offsets[i]), &records[i])
                                     : no_bucket(space.dir(), offsets[i]);
-            builder.set(i, status, h.length);
+            builder.set(i, status, status == ROCHE_OK ? records[i].length : 0);
         }
-        // A copy that fails (an I/O error) changes the layout: lay out again.
+        // A copy that fails (damage, an I/O error) changes the layout: lay
+        // out again.
         for (bool copied = false; !copied;) {
             if (!builder.allocate()) return fail(ROCHE_ENOMEM, "allocating the multiget result");
             copied = true;
             for (size_t i = 0; i < count; i++) {
                 if (builder.status(i) != ROCHE_OK) continue;
-                int status = buckets[i]->copy_value(offset_position(offsets[i]),
-                                                    uint32_t(builder.length(i)), builder.value(i));
+                int status = buckets[i]->copy_value(records[i], builder.value(i));
                 if (status != ROCHE_OK) {
                     builder.set(i, status, 0);
                     copied = false;
@@ -300,6 +335,17 @@ int Store::sync_all() {
     for (auto &entry : open_) {
         int rc = entry.second->sync();
         if (rc != ROCHE_OK) return rc;
+    }
+    if (root_dirty_.exchange(false)) {
+        int rc = sync_directory(root_);
+        if (rc == ROCHE_OK && root_parent_dirty_) {
+            std::string parent = std::filesystem::absolute(root_).parent_path().string();
+            if ((rc = sync_directory(parent)) == ROCHE_OK) root_parent_dirty_ = false;
+        }
+        if (rc != ROCHE_OK) {
+            root_dirty_.store(true);
+            return rc;
+        }
     }
     return ROCHE_OK;
 }

@@ -1,8 +1,11 @@
 // The store: a root directory, its writer lock, and the open namespaces.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,6 +22,7 @@ struct StoreOptions {
     uint32_t buckets = ROCHE_DEFAULT_BUCKETS;
     bool read_only = false;
     int sync = ROCHE_SYNC_NEVER;
+    uint32_t sync_period_ms = 100;  // ROCHE_SYNC_PERIODIC
 };
 
 class Scan;
@@ -54,6 +58,8 @@ private:
     int open_namespace(std::string_view name, bool create);
     int release(OpenMap::iterator it);
     int check_process() const;
+    void start_syncer();
+    void stop_syncer();
 
     std::string root_;
     StoreOptions opts_;
@@ -63,6 +69,17 @@ private:
     // delete a namespace, so no call ever runs on a released one.
     std::shared_mutex mu_;
     OpenMap open_;
+    // The directories whose entries the next sync must make durable: the
+    // root (namespaces created) and, once, the root's parent.
+    std::atomic<bool> root_dirty_{false};
+    bool root_parent_dirty_ = false;
+    // ROCHE_SYNC_PERIODIC: a thread that syncs every sync_period_ms. A
+    // pointer, so a child of fork() (where the thread does not exist) can
+    // drop it without joining.
+    std::thread *syncer_ = nullptr;
+    std::mutex syncer_mu_;
+    std::condition_variable syncer_cv_;
+    bool syncer_stop_ = false;
 };
 
 // Checks a namespace name (NULL or "" mean "default") and returns the name

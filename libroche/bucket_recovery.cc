@@ -1,0 +1,168 @@
+// Opening a writable bucket: recovery.
+//
+// The companion says how many records are whole: its live count when it was
+// written during this boot (the page cache it lives in survived whatever
+// killed the writer), else its last synced checkpoint. Recovery checks the
+// last of those records, then walks on past them, accepting a record only
+// when its header checks out and it matches its entry's checksum, and stops
+// at the first that does not. It never searches byte by byte: a value that
+// holds something shaped like a record is never taken for one. What follows
+// the last record is cut from the file; bytes that may be records the disk
+// kept without their entries (after a machine crash, or in a file written by
+// another tool) are first saved aside in append.<n>.raw.cut-<position>.
+//
+// A bucket file without a usable companion (rochefort's own format, or a
+// companion describing another file) gets one built: every record whose
+// header checks out is indexed, from the start to the first that does not.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "bucket_file.h"
+#include "checksum.h"
+#include "error.h"
+
+namespace roche {
+namespace {
+
+constexpr uint64_t kMinReservation = 256u << 20;
+
+// End of the last non-zero byte in [from, to), or from: how much of a tail
+// was written rather than merely reserved. Scans backwards, so a long
+// written tail costs one word.
+uint64_t last_nonzero_end(const uint8_t *p, uint64_t from, uint64_t to) {
+    while (to > from && (to & 7)) {
+        if (p[to - 1]) return to;
+        to--;
+    }
+    for (; to >= from + 8; to -= 8) {
+        uint64_t word;
+        std::memcpy(&word, p + to - 8, 8);
+        if (word) break;
+    }
+    while (to > from && !p[to - 1]) to--;
+    return to;
+}
+
+// Where the file's data ends within [from, to): the file system skips holes
+// and unwritten extents (space reserved ahead and never written), so a
+// crash's blank tail costs nothing to pass over. `to` when it cannot tell.
+uint64_t data_end(int fd, uint64_t from, uint64_t to) {
+    uint64_t end = from;
+    off_t data = off_t(from);
+    while ((data = lseek(fd, data, SEEK_DATA)) >= 0 && uint64_t(data) < to) {
+        off_t hole = lseek(fd, data, SEEK_HOLE);
+        if (hole < 0) return to;
+        end = std::min(uint64_t(hole), to);
+        data = hole;
+    }
+    return data < 0 && errno != ENXIO ? to : end;
+}
+
+}  // namespace
+
+int BucketFile::recover() {
+    // A new bucket's companion is created before its bucket file: a file
+    // system that keeps names in the order they were made (ext4's and XFS's
+    // journals do) never shows the bucket file of this library without it.
+    int rc = raw_.open(path_, O_RDWR);
+    bool created = rc == ROCHE_ENOTFOUND && opts_.create;
+    if (rc != ROCHE_OK && !created) return rc;
+    IndexState state;
+    if ((rc = windex_.open_writable(path_.substr(0, path_.size() - 4) + ".idx", &state)) != ROCHE_OK)
+        return rc;
+    if (created && (rc = raw_.open(path_, O_RDWR | O_CREAT)) != ROCHE_OK) return rc;
+    struct stat st;
+    if (fstat(raw_.fd(), &st) != 0) return fail_errno(path_, errno);
+    inode_ = uint64_t(st.st_ino);
+    uint64_t size = raw_.size();
+    if ((rc = raw_.map(kMinReservation)) != ROCHE_OK) return rc;
+    const uint8_t *base = raw_.base();
+    // A companion that exists is the writer's own, even empty or unreadable
+    // (a machine crash may keep its name and lose its pages): then nothing
+    // is trusted, and a record without its entry is not accepted. Only a
+    // bucket with no companion at all is indexed from its headers alone.
+    bool building = !state.existed;
+    uint64_t n = std::min(state.trusted, windex_.capacity()), pos = 0;
+    if (n > 0) {  // the last trusted record must still be whole, or trust nothing
+        const IndexEntry &last = windex_.entries()[n - 1];
+        RecordHeader h;
+        if (last.pos + kHeaderSize <= size && decode_header(base + last.pos, &h) &&
+            h.length <= size - last.pos - kHeaderSize &&
+            record_checksum(last.pos, base + last.pos, kHeaderSize + h.length) == last.sum)
+            pos = last.pos + kHeaderSize + h.length;
+        else
+            n = 0;
+    }
+    for (;;) {
+        RecordHeader h;
+        if (pos + kHeaderSize > size || !decode_header(base + pos, &h) || h.length > size - pos - kHeaderSize)
+            break;
+        uint64_t sum = record_checksum(pos, base + pos, kHeaderSize + h.length);
+        if (building) {
+            if ((rc = windex_.reserve(n + 1)) != ROCHE_OK) return rc;
+            windex_.entries()[n] = IndexEntry{pos, sum};
+        } else if (n >= windex_.capacity() || windex_.entries()[n].pos != pos || windex_.entries()[n].sum != sum) {
+            break;
+        }
+        n++;
+        pos += kHeaderSize + h.length;
+    }
+    // After a reboot, or in a file another tool wrote, what follows the
+    // chain may hold records whose entries were lost: keep those bytes.
+    if ((rc = cut_tail(pos, size, !state.same_boot || building)) != ROCHE_OK) return rc;
+    if ((rc = windex_.cut(n)) != ROCHE_OK) return rc;
+    windex_.claim(inode_, n);
+    end_.store(pos);
+    count_.store(n);
+    // After a reboot the walk read every record back from the disk: they
+    // are durable, and a checkpoint spares the next open the same walk.
+    if (state.usable && !state.same_boot && (rc = windex_.checkpoint(n, pos, inode_)) != ROCHE_OK) return rc;
+    synced_end_ = 0;
+    recovered_ = true;
+    return ROCHE_OK;
+}
+
+int BucketFile::cut_tail(uint64_t pos, uint64_t size, bool keep_aside) {
+    if (size <= pos) return ROCHE_OK;
+    uint64_t written = last_nonzero_end(raw_.base(), pos, data_end(raw_.fd(), pos, size));
+    recovered_bytes_ = written - pos;
+    if (keep_aside && written > pos) {
+        int rc = save_aside(pos, written);
+        if (rc != ROCHE_OK) return rc;
+    }
+    return raw_.truncate(pos);
+}
+
+// Copies [from, to) of the bucket file into append.<n>.raw.cut-<from>, a
+// name no bucket file has, before recovery cuts it.
+int BucketFile::save_aside(uint64_t from, uint64_t to) {
+    std::string name = path_ + ".cut-" + std::to_string(from);
+    int fd = -1;
+    for (int i = 1; fd < 0 && i <= 100; i++) {
+        std::string candidate = i == 1 ? name : name + "." + std::to_string(i);
+        fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST) return fail_errno(candidate + ": saving a cut tail", errno);
+        if (fd >= 0) name = candidate;
+    }
+    if (fd < 0) return fail(ROCHE_EIO, name + ": too many saved tails");
+    const uint8_t *p = raw_.base();
+    int err = 0;
+    for (uint64_t at = from; at < to && !err;) {
+        ssize_t n = ::write(fd, p + at, size_t(std::min<uint64_t>(to - at, 1 << 30)));
+        if (n > 0)
+            at += uint64_t(n);
+        else if (n == 0 || errno != EINTR)
+            err = n == 0 ? EIO : errno;
+    }
+    if (!err && fsync(fd) != 0) err = errno;
+    ::close(fd);
+    if (err) return fail_errno(name + ": saving a cut tail", err);
+    return ROCHE_OK;
+}
+
+}  // namespace roche

@@ -1,0 +1,198 @@
+#include "record_index.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+
+#include "checksum.h"
+#include "error.h"
+#include "roche.h"
+
+// The companion stores integers in the host's order, read in place through
+// the mapping; the format is defined as little-endian (roche.h).
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the companion file is little-endian");
+
+namespace roche {
+namespace {
+
+constexpr uint64_t kSlotMagic = 0x3130305849484352ull;  // "RCHIX001": a synced checkpoint
+constexpr uint64_t kLiveMagic = 0x31303056494c4352ull;  // "RCLIV001": the live area
+constexpr uint64_t kSlotBytes = 512;                    // one sector each, torn apart
+constexpr uint64_t kSlotCheckedBytes = 40;
+constexpr uint64_t kMinIndexReserve = 16u << 20;
+
+struct Slot {
+    uint64_t magic, generation, count, end, raw_inode, check;
+};
+struct LiveArea {
+    uint64_t magic, boot, raw_inode;
+    // then the live count (atomic) and a 32-bit sequence reserved for follow
+};
+
+uint64_t slot_check(const Slot &s) {
+    return XXH3_64bits(&s, kSlotCheckedBytes);
+}
+
+}  // namespace
+
+uint64_t current_boot_id() {
+    static const uint64_t id = [] {
+        std::ifstream in("/proc/sys/kernel/random/boot_id");
+        std::string text;
+        if (!std::getline(in, text) || text.empty()) return uint64_t(0);
+        uint64_t h = XXH3_64bits(text.data(), text.size());
+        return h ? h : 1;
+    }();
+    return id;
+}
+
+uint64_t RecordIndex::capacity() const {
+    uint64_t size = std::min(file_.size(), file_.mapped());
+    return size > kIndexHeaderBytes ? (size - kIndexHeaderBytes) / sizeof(IndexEntry) : 0;
+}
+
+void RecordIndex::read_checkpoints(uint64_t *count, uint64_t *generation) const {
+    *count = 0;
+    *generation = 0;
+    for (int i = 0; i < 2; i++) {
+        Slot s;
+        std::memcpy(&s, file_.base() + i * kSlotBytes, sizeof s);
+        if (s.magic != kSlotMagic || s.check != slot_check(s)) continue;
+        if (s.generation > *generation) {
+            *generation = s.generation;
+            *count = s.count;
+        }
+    }
+}
+
+int RecordIndex::open_writable(const std::string &path, IndexState *state) {
+    *state = IndexState();
+    int rc = file_.open(path, O_RDWR);
+    state->existed = rc == ROCHE_OK;
+    if (rc == ROCHE_ENOTFOUND) rc = file_.open(path, O_RDWR | O_CREAT);
+    if (rc != ROCHE_OK) return rc;
+    bool fresh = file_.size() < kIndexHeaderBytes;
+    if (fresh && file_.size() > 0 && (rc = file_.truncate(0)) != ROCHE_OK) return rc;
+    if ((rc = file_.map(kMinIndexReserve)) != ROCHE_OK) return rc;
+    if (fresh) return reset();
+    LiveArea live;
+    std::memcpy(&live, file_.base() + kLiveAreaOffset, sizeof live);
+    bool live_ok = live.magic == kLiveMagic;
+    uint64_t checkpointed;
+    read_checkpoints(&checkpointed, &generation_);
+    synced_count_ = checkpointed;
+    state->usable = live_ok || generation_ > 0;
+    state->same_boot = live_ok && live.boot != 0 && live.boot == current_boot_id();
+    state->trusted = std::min(state->same_boot ? published() : checkpointed, capacity());
+    if (!state->usable) return reset();
+    return ROCHE_OK;
+}
+
+int RecordIndex::open_read_only(const std::string &path) {
+    int rc = file_.open(path, O_RDONLY);
+    if (rc != ROCHE_OK) return rc;
+    if (file_.size() < kIndexHeaderBytes) return fail(ROCHE_ENOTFOUND, path + ": not initialized yet");
+    if ((rc = file_.map(kMinIndexReserve)) != ROCHE_OK) return rc;
+    uint64_t magic;
+    std::memcpy(&magic, file_.base() + kLiveAreaOffset, sizeof magic);
+    if (magic != kLiveMagic) return fail(ROCHE_ENOTFOUND, path + ": not initialized yet");
+    return ROCHE_OK;
+}
+
+// A fresh header: no checkpoint, no entries. The live area's magic goes in
+// last (claim()), so a reader never takes a half-written header for one.
+int RecordIndex::reset() {
+    int rc = file_.truncate(0);
+    if (rc == ROCHE_OK) rc = file_.grow(kIndexHeaderBytes + 4096, 4096, 4096, 4096);
+    if (rc != ROCHE_OK) return rc;
+    std::memset(file_.base(), 0, kIndexHeaderBytes);
+    generation_ = 0;
+    synced_count_ = 0;
+    return ROCHE_OK;
+}
+
+void RecordIndex::claim(uint64_t raw_inode, uint64_t count) {
+    uint8_t *area = file_.base() + kLiveAreaOffset;
+    publish(count);
+    uint64_t boot = current_boot_id();
+    std::memcpy(area + 8, &boot, 8);
+    std::memcpy(area + 16, &raw_inode, 8);
+    std::atomic_thread_fence(std::memory_order_release);
+    std::memcpy(area, &kLiveMagic, 8);
+}
+
+int RecordIndex::reserve(uint64_t count) {
+    uint64_t need = kIndexHeaderBytes + count * sizeof(IndexEntry);
+    if (need <= file_.size()) return ROCHE_OK;
+    return file_.grow(need, 16u << 10, 16u << 20, 4096);
+}
+
+void RecordIndex::populate_ahead(uint64_t count) {
+    file_.populate_ahead(kIndexHeaderBytes + count * sizeof(IndexEntry), 256u << 10);
+}
+
+int RecordIndex::cut(uint64_t count) {
+    if (count < synced_count_) synced_count_ = count;
+    uint64_t keep = kIndexHeaderBytes + count * sizeof(IndexEntry);
+    if (keep >= file_.size()) return ROCHE_OK;
+    uint64_t page_end = std::min(round_up(keep, page_size()), file_.size());
+    std::memset(file_.base() + keep, 0, page_end - keep);
+    return file_.truncate(page_end);
+}
+
+int RecordIndex::cover(uint64_t count) {
+    return file_.cover(kIndexHeaderBytes + count * sizeof(IndexEntry));
+}
+
+uint64_t RecordIndex::lower_bound(uint64_t pos, uint64_t count, uint64_t end) const {
+    const IndexEntry *e = entries();
+    // Invariant: entries below lo lie before pos, entries from hi on at or
+    // after it; positions in [lo, hi) lie within [lo_pos, hi_pos).
+    uint64_t lo = 0, hi = count, lo_pos = 0, hi_pos = std::max(end, pos + 1);
+    bool interpolate = true;
+    while (lo < hi) {
+        if (pos <= lo_pos) return lo;
+        if (pos >= hi_pos) return hi;
+        uint64_t span = hi - lo, mid;
+        if (interpolate)
+            mid = lo + uint64_t((unsigned __int128)(pos - lo_pos) * span / (hi_pos - lo_pos));
+        else
+            mid = lo + span / 2;
+        mid = std::min(mid, hi - 1);
+        uint64_t at = e[mid].pos;
+        if (at < pos) {
+            lo = mid + 1;
+            lo_pos = at + 16;  // the next record starts past this one's header
+        } else {
+            hi = mid;
+            hi_pos = at;
+            if (at == pos) return mid;
+        }
+        // Uneven record sizes mislead interpolation: bisect after a step
+        // that did not halve the range, so the worst case stays logarithmic.
+        interpolate = !interpolate || (hi - lo) * 2 <= span;
+    }
+    return lo;
+}
+
+int RecordIndex::checkpoint(uint64_t count, uint64_t end, uint64_t raw_inode) {
+    uint64_t from = kIndexHeaderBytes + synced_count_ * sizeof(IndexEntry);
+    uint64_t to = kIndexHeaderBytes + count * sizeof(IndexEntry);
+    int rc = file_.sync_range(from, to);
+    if (rc == ROCHE_OK) rc = file_.datasync();
+    if (rc != ROCHE_OK) return rc;
+    // The entries are on the disk; only now may a checkpoint claim them.
+    Slot s{kSlotMagic, generation_ + 1, count, end, raw_inode, 0};
+    s.check = slot_check(s);
+    uint8_t *slot = file_.base() + (s.generation % 2) * kSlotBytes;
+    std::memcpy(slot, &s, sizeof s);
+    rc = file_.sync_range((s.generation % 2) * kSlotBytes, (s.generation % 2) * kSlotBytes + kSlotBytes);
+    if (rc != ROCHE_OK) return rc;
+    generation_ = s.generation;
+    synced_count_ = count;
+    return ROCHE_OK;
+}
+
+}  // namespace roche

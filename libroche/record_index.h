@@ -1,0 +1,108 @@
+// The companion index of one bucket file: append.<n>.idx beside append.<n>.raw.
+//
+// rochefort's format checks only the 12 bytes of each header, and tells no
+// reader where the data ends. The companion adds both, beside the format
+// and never inside it (roche.h, COMPANION FILE, has the layout):
+//   - one entry per record, in file order: its position and a checksum of
+//     the whole record (record_checksum()), so every read checks the value
+//     and a seek is a search over positions, not a walk;
+//   - the live count: how many entries are whole, stored after each append
+//     (release) in the shared page cache, where readers in any process load
+//     it; it also survives a kill -9 of the writer, but not a machine crash;
+//   - two synced checkpoints, written alternately by roche_sync() after the
+//     data and entries they cover reached the disk, each with a generation
+//     and a checksum (as LMDB's meta pages): what survives a machine crash.
+// The boot id of the machine that wrote the live count tells recovery
+// whether the page cache it lived in survived (same boot) or not.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "mapped_file.h"
+
+namespace roche {
+
+struct IndexEntry {
+    uint64_t pos;  // byte position of the record's header in the bucket file
+    uint64_t sum;  // record_checksum() of header and value
+};
+
+constexpr uint64_t kIndexHeaderBytes = 4096;
+constexpr uint64_t kLiveAreaOffset = 1024;
+constexpr uint64_t kLiveBootOffset = kLiveAreaOffset + 8;
+
+// The machine's boot id (a hash of /proc/sys/kernel/random/boot_id), or 0
+// when it cannot be read (then nothing unsynced is ever trusted).
+uint64_t current_boot_id();
+
+// What a writable open found in the companion.
+struct IndexState {
+    bool existed = false;  // the companion was there before this open
+    bool usable = false;   // a valid live area or checkpoint
+    bool same_boot = false;  // the live count was written during this boot
+    uint64_t trusted = 0;  // entries known whole: live count (same boot) or last checkpoint
+};
+
+class RecordIndex {
+public:
+    // Writable: opens or creates path and reads what it records. Nothing in
+    // it names the bucket file's inode, so a copied store keeps its
+    // companions.
+    int open_writable(const std::string &path, IndexState *state);
+    // Read-only: ROCHE_ENOTFOUND when there is no usable companion (yet).
+    int open_read_only(const std::string &path);
+
+    // Writable: discards every entry (for a rebuild).
+    int reset();
+    // Writable: makes room for count entries.
+    int reserve(uint64_t count);
+    void populate_ahead(uint64_t count);
+    IndexEntry *entries() const {
+        return reinterpret_cast<IndexEntry *>(file_.base() + kIndexHeaderBytes);
+    }
+    // Entries the file holds room for.
+    uint64_t capacity() const;
+
+    // The live count: entries whole in the page cache.
+    uint64_t published() const { return live_count()->load(std::memory_order_acquire); }
+    void publish(uint64_t count) { live_count()->store(count, std::memory_order_release); }
+    // Writable: stamps the live area with this boot, the raw file, count.
+    void claim(uint64_t raw_inode, uint64_t count);
+    // Writable: drops entries from count on (cut by recovery).
+    int cut(uint64_t count);
+
+    // Writes entries [from, to) back to the disk (ROCHE_SYNC_ALWAYS).
+    int sync_entries(uint64_t from, uint64_t to) const {
+        return file_.sync_range(kIndexHeaderBytes + from * sizeof(IndexEntry),
+                                kIndexHeaderBytes + to * sizeof(IndexEntry));
+    }
+
+    // Read-only: maps entries up to count, which the writer has published.
+    int cover(uint64_t count);
+
+    // The first entry below count whose position is >= pos (count if none).
+    // Interpolation search, falling back to bisection: about one probe for
+    // evenly sized records, never more than 2 log2(count).
+    uint64_t lower_bound(uint64_t pos, uint64_t count, uint64_t end) const;
+
+    // Writable: the data of the first count entries (ending at end) is on
+    // the disk; make the entries durable, then record a checkpoint of them.
+    int checkpoint(uint64_t count, uint64_t end, uint64_t raw_inode);
+
+    const std::string &path() const { return file_.path(); }
+    void close() { file_.close(); }
+
+private:
+    std::atomic<uint64_t> *live_count() const {
+        return reinterpret_cast<std::atomic<uint64_t> *>(file_.base() + kLiveAreaOffset + 24);
+    }
+    void read_checkpoints(uint64_t *count, uint64_t *generation) const;
+
+    MappedFile file_;
+    uint64_t generation_ = 0;  // of the newest checkpoint
+    uint64_t synced_count_ = 0;
+};
+
+}  // namespace roche
