@@ -12,7 +12,7 @@ DATA=${DATA:-$BUILD/bench-data}
 OUT=bench/results
 
 if [ "${SKIP_APT:-0}" != 1 ]; then
-  apt-get install -y --no-install-recommends cmake g++ make pkg-config zlib1g-dev \
+  apt-get install -y --no-install-recommends cmake g++ make pkg-config zlib1g-dev libxxhash-dev \
     librocksdb-dev libleveldb-dev liblmdb-dev libsqlite3-dev gnuplot-nox
 fi
 

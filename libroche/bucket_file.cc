@@ -193,10 +193,16 @@ int BucketFile::sync() {
         end = end_.load();
         count = count_.load();
     }
-    int rc = raw_.sync_range(synced_end_, end);
+    // Nothing appended since this handle's last sync: nothing to write (a
+    // group commit on an idle store costs no I/O).
+    if (synced_once_ && end == synced_end_) return ROCHE_OK;
+    int rc = raw_.sync_range(synced_once_ ? synced_end_ : 0, end);
     if (rc == ROCHE_OK) rc = raw_.datasync();
     if (rc == ROCHE_OK) rc = windex_.checkpoint(count, end, inode_);
-    if (rc == ROCHE_OK) synced_end_ = end;
+    if (rc == ROCHE_OK) {
+        synced_end_ = end;
+        synced_once_ = true;
+    }
     return rc;
 }
 
@@ -214,11 +220,13 @@ int BucketFile::read_header(uint64_t pos, uint8_t *dst) const {
     return pread_full(raw_.fd(), dst, kHeaderSize, pos) ? ROCHE_OK : fail_errno(path_, errno);
 }
 
-RecordIndex *BucketFile::reader_index() {
+RecordIndex *BucketFile::reader_index(bool look_again) {
     RecordIndex *idx = rindex_.load(std::memory_order_acquire);
     if (idx || opts_.writable) return idx;
+    if (!look_again && rindex_absent_.load(std::memory_order_relaxed)) return nullptr;
     std::lock_guard<std::mutex> lock(reader_mu_);
     if ((idx = rindex_.load()) != nullptr) return idx;
+    rindex_absent_.store(true, std::memory_order_relaxed);
     std::string idx_path = path_.substr(0, path_.size() - 4) + ".idx";
     std::unique_ptr<RecordIndex> opened(new RecordIndex());
     if (opened->open_read_only(idx_path) != ROCHE_OK) return nullptr;  // none yet: headers only
@@ -262,11 +270,19 @@ int BucketFile::locate(uint64_t pos, RecordRef *rec) {
         idx = &windex_;
         count = count_.load(std::memory_order_acquire);
         end = end_.load(std::memory_order_acquire);
+        // The header's cache miss overlaps the search's.
+        if (pos < end) __builtin_prefetch(raw_.base() + pos);
     } else {
-        idx = reader_index();
-        if (!idx) return locate_unindexed(pos, rec);
+        idx = reader_index(false);
+        if (!idx) {
+            int rc = locate_unindexed(pos, rec);
+            // Past what the headers show: a writer may have indexed the
+            // bucket since; look again for its companion.
+            if (rc != ROCHE_ENOTFOUND || !reader_index(true)) return rc;
+            return locate(pos, rec);
+        }
         count = idx->published();
-        {
+        if (!idx->covers(count)) {
             std::lock_guard<std::mutex> lock(reader_mu_);
             if (idx->cover(count) != ROCHE_OK) return fail(ROCHE_EIO, idx->path() + ": shorter than its count");
         }
@@ -344,7 +360,11 @@ int BucketFile::copy_value(const RecordRef &rec, void *dst) const {
 }
 
 void BucketFile::prefetch(uint64_t pos) const {
-    if (opts_.writable && pos < end_.load(std::memory_order_relaxed)) __builtin_prefetch(raw_.base() + pos);
+    if (!opts_.writable) return;
+    uint64_t end = end_.load(std::memory_order_relaxed);
+    if (pos >= end) return;
+    __builtin_prefetch(raw_.base() + pos);
+    windex_.prefetch(pos, count_.load(std::memory_order_relaxed), end);
 }
 
 BucketExtent BucketFile::extent() {
@@ -355,7 +375,7 @@ BucketExtent BucketFile::extent() {
         ext.end = end_.load(std::memory_order_acquire);
         return ext;
     }
-    if (RecordIndex *idx = reader_index()) {
+    if (RecordIndex *idx = reader_index(true)) {
         uint64_t count = idx->published();
         std::lock_guard<std::mutex> lock(reader_mu_);
         if (idx->cover(count) == ROCHE_OK) {

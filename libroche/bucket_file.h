@@ -117,7 +117,8 @@ private:
     int check_linked();
     int grow_for(uint64_t pos, uint64_t bytes, uint64_t count);
     // Read-only: the companion, once a writer has made it.
-    RecordIndex *reader_index();
+    // look_again: try to open it even if the last try found none.
+    RecordIndex *reader_index(bool look_again);
     int read_header(uint64_t pos, uint8_t *dst) const;
     int entry_record(const IndexEntry *e, uint64_t i, uint64_t count, uint64_t end, RecordRef *rec) const;
     int locate_unindexed(uint64_t pos, RecordRef *rec);
@@ -141,11 +142,13 @@ private:
     std::atomic<uint64_t> count_{0};
     std::mutex append_mu_;   // serializes appends, growth and close
     std::mutex sync_mu_;     // one sync at a time
-    uint64_t synced_end_ = 0;
+    uint64_t synced_end_ = 0;  // sync_mu_: what this handle last synced
+    bool synced_once_ = false;
 
     // Read-only.
     std::mutex reader_mu_;
     std::atomic<RecordIndex *> rindex_{nullptr};
+    std::atomic<bool> rindex_absent_{false};  // the last look found none
     std::unique_ptr<RecordIndex> rindex_owner_;
 };
 

@@ -122,7 +122,6 @@ int BucketFile::recover() {
     // After a reboot the walk read every record back from the disk: they
     // are durable, and a checkpoint spares the next open the same walk.
     if (state.usable && !state.same_boot && (rc = windex_.checkpoint(n, pos, inode_)) != ROCHE_OK) return rc;
-    synced_end_ = 0;
     recovered_ = true;
     return ROCHE_OK;
 }

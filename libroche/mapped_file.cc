@@ -112,6 +112,7 @@ int MappedFile::grow(uint64_t min_size, uint64_t min_step, uint64_t max_step, ui
 // One madvise(MADV_POPULATE_WRITE) costs far less than a page fault per
 // 4 KiB page, which otherwise limits appends of small values. Advice only.
 void MappedFile::populate_ahead(uint64_t need, uint64_t step) {
+    if (need <= populated_) return;  // one madvise per step, not per page
     uint64_t to = std::min(file_size_.load(), round_up(need + step, page_size()));
     uint64_t from = populated_ / page_size() * page_size();
 #ifdef MADV_POPULATE_WRITE

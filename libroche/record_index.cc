@@ -135,7 +135,13 @@ void RecordIndex::populate_ahead(uint64_t count) {
 
 int RecordIndex::cut(uint64_t count) {
     if (count < synced_count_) synced_count_ = count;
-    uint64_t keep = kIndexHeaderBytes + count * sizeof(IndexEntry);
+    // Readers in other processes may still hold the old live count: the
+    // entries below it are zeroed (they then read as damage), never cut
+    // from the file under their mapping, which would raise SIGBUS.
+    uint64_t readable = std::min(published(), capacity());
+    if (readable > count)
+        std::memset(entries() + count, 0, (readable - count) * sizeof(IndexEntry));
+    uint64_t keep = kIndexHeaderBytes + std::max(count, readable) * sizeof(IndexEntry);
     if (keep >= file_.size()) return ROCHE_OK;
     uint64_t page_end = std::min(round_up(keep, page_size()), file_.size());
     std::memset(file_.base() + keep, 0, page_end - keep);

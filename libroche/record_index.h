@@ -80,12 +80,22 @@ public:
     }
 
     // Read-only: maps entries up to count, which the writer has published.
+    // covers() says whether that is needed; cover() needs the caller's lock.
     int cover(uint64_t count);
+    bool covers(uint64_t count) const {
+        uint64_t need = kIndexHeaderBytes + count * sizeof(IndexEntry);
+        return need <= file_.mapped() && need <= file_.size();
+    }
 
     // The first entry below count whose position is >= pos (count if none).
     // Interpolation search, falling back to bisection: about one probe for
     // evenly sized records, never more than 2 log2(count).
     uint64_t lower_bound(uint64_t pos, uint64_t count, uint64_t end) const;
+    // Hints that lower_bound(pos, ...) will run soon: its first probe.
+    void prefetch(uint64_t pos, uint64_t count, uint64_t end) const {
+        if (count && end > pos)
+            __builtin_prefetch(entries() + uint64_t((unsigned __int128)pos * count / end));
+    }
 
     // Writable: the data of the first count entries (ending at end) is on
     // the disk; make the entries durable, then record a checkpoint of them.

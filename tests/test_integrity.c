@@ -660,6 +660,73 @@ static void test_records_inside_a_value_are_not_records(void **state) {
     dir_free(dir);
 }
 
+/* The newest valid synced checkpoint of a companion file: its record count,
+ * or -1 when it has none. Layout from roche.h (COMPANION FILE). */
+static long long checkpoint_count(const char *idx_path) {
+    size_t len;
+    uint8_t *bytes = read_file(idx_path, &len);
+    long long best = -1;
+    uint64_t best_gen = 0;
+    for (int slot = 0; slot < 2 && len >= 1024; slot++) {
+        const uint8_t *p = bytes + slot * 512;
+        if (memcmp(p, "RCHIX001", 8) != 0) continue;
+        uint64_t gen, count;
+        memcpy(&gen, p + 8, 8);
+        memcpy(&count, p + 16, 8);
+        if (gen > best_gen) {
+            best_gen = gen;
+            best = (long long)count;
+        }
+    }
+    free(bytes);
+    return best;
+}
+
+static char *companion_path(const char *root, uint32_t b) {
+    char *raw = bucket_path(root, NULL, b);
+    strcpy(raw + strlen(raw) - 4, ".idx");
+    return raw;
+}
+
+/* 7. Group commit: under ROCHE_SYNC_PERIODIC a thread of the handle syncs
+ * on its own; the checkpoint on disk catches up with the appends without
+ * any roche_sync() call. roche_sync() checkpoints at once. */
+static void test_periodic_sync_checkpoints(void **state) {
+    (void)state;
+    char *dir = test_dir_new();
+    roche_options *opts = roche_options_new();
+    assert_roche_code(roche_options_set_sync(opts, 3), ROCHE_EINVAL);
+    assert_roche_code(roche_options_set_sync_period_ms(opts, 0), ROCHE_EINVAL);
+    assert_roche_code(roche_options_set_sync_period_ms(NULL, 5), ROCHE_EINVAL);
+    assert_roche_ok(roche_options_set_sync(opts, ROCHE_SYNC_PERIODIC));
+    assert_roche_ok(roche_options_set_sync_period_ms(opts, 20));
+    assert_roche_ok(roche_options_set_buckets(opts, 1));
+    roche_db *db;
+    assert_roche_ok(roche_open(dir, opts, &db));
+    roche_options_free(opts);
+    char *idx = companion_path(dir, 0);
+    for (int round = 1; round <= 3; round++) {
+        assert_roche_ok(roche_append(db, NULL, NULL, "tick", 4, NULL));
+        long long seen = -1;
+        for (int wait = 0; wait < 400 && seen < round; wait++) { /* up to 4 s */
+            usleep(10000);
+            seen = checkpoint_count(idx);
+        }
+        assert_int_equal(seen, round);
+    }
+    assert_roche_ok(roche_close(db));
+
+    db = open_store(dir, 1, 0); /* no group commit: only roche_sync checkpoints */
+    assert_roche_ok(roche_append(db, NULL, NULL, "more", 4, NULL));
+    usleep(100000);
+    assert_int_equal(checkpoint_count(idx), 3);
+    assert_roche_ok(roche_sync(db));
+    assert_int_equal(checkpoint_count(idx), 4);
+    assert_roche_ok(roche_close(db));
+    free(idx);
+    test_dir_free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_kill_mid_append_never_surfaces_inner_record, cleanup),
@@ -668,6 +735,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_scan_ends_while_appending, cleanup),
         cmocka_unit_test_teardown(test_scan_resumes_exactly, cleanup),
         cmocka_unit_test_teardown(test_records_inside_a_value_are_not_records, cleanup),
+        cmocka_unit_test(test_periodic_sync_checkpoints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
