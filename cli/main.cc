@@ -128,9 +128,10 @@ const std::vector<Command> &commands() {
          {{"no-progress", no_argument, nullptr, kNoProgress}},
          "usage: roche verify [--ns NAME] [--no-progress]\n"
          "\n"
-         "Reads every record of the namespace (all of them unless --ns), read-only:\n"
-         "checks each header against its CRC and each value length against its\n"
-         "file, and prints every range of bytes that is not a record as\n"
+         "Reads every record of the namespace (all of them unless --ns), read-only,\n"
+         "checking header and value against the bucket's companion index (headers\n"
+         "only for a bucket without one), and prints each damaged record (up to the\n"
+         "next record) and every other range of bytes that is not a record as\n"
          "  damaged NS bucket B bytes START..END (N bytes)\n"
          "Exit status 1 when there is damage. On a terminal, large stores get a\n"
          "progress bar on stderr (--no-progress turns it off).\n"},

@@ -1,8 +1,16 @@
-// roche verify: walks every bucket of a namespace with a read-only scan and
-// accounts for every byte of its file. The scan only returns records whose
-// header passes its CRC and whose value fits in the file, so any bytes
-// between consecutive records of a bucket, before its first record, or
-// (non-zero) after its last one, are damage.
+// roche verify: checks every record of a namespace through the library and
+// accounts for every byte of its bucket files. Each bucket is scanned with a
+// read-only handle, which checks each record against the bucket's companion
+// index (append.<n>.idx: position and checksum of header and value):
+//   - every record the scan reports as ROCHE_ECORRUPT is one damaged range,
+//     from its offset to the next record's offset (to the end of the file
+//     for the last record);
+//   - bytes past the last record are damage when they are not zero (zeros
+//     are space a writer reserved).
+// A bucket without a companion (a store in rochefort's own format that no
+// writer has opened since) has its headers checked only, and its scan ends
+// at the first header that fails: every non-zero byte from there on is one
+// damaged range, as are bytes before or between records the scan returned.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -98,7 +106,8 @@ public:
     }
 
 private:
-    // Walks the records of bucket from pos; returns where the last one ends.
+    // Walks the records of bucket from pos; returns where the last one ends
+    // (the end of the file when the last one is damaged).
     uint64_t walk(const std::string &ns, uint32_t bucket, uint64_t pos) {
         roche_scan *raw = nullptr;
         check(roche_scan_open(db_, ns.c_str(), make_offset(bucket, pos), &raw));
@@ -106,17 +115,39 @@ private:
         uint64_t offset;
         size_t len;
         int rc;
-        while ((rc = roche_scan_next(scan.get(), &offset, nullptr, &len, nullptr)) == ROCHE_OK &&
+        bool damaged = false;  // the record at pos failed its check
+        while (((rc = roche_scan_next(scan.get(), &offset, nullptr, &len, nullptr)) == ROCHE_OK ||
+                rc == ROCHE_ECORRUPT) &&
                offset_bucket(offset) == bucket) {
             uint64_t at = offset_position(offset);
             if (at > pos) damage(ns, bucket, pos, at);
+            damaged = rc == ROCHE_ECORRUPT;
+            if (damaged) {
+                // Its length is not to be trusted: the damage runs to the
+                // next record, whose offset the next step gives.
+                pos = at;
+                continue;
+            }
             pos = at + kHeaderSize + len;
             totals_->records++;
             totals_->bytes += kHeaderSize + len;
             progress_->at(pos);
         }
-        check(rc);
+        if (rc != ROCHE_OK && rc != ROCHE_ECORRUPT) check(rc);
+        if (damaged) {
+            uint64_t end = std::max(file_size(ns, bucket), pos);
+            damage(ns, bucket, pos, end);
+            pos = end;
+            progress_->at(pos);
+        }
         return pos;
+    }
+
+    uint64_t file_size(const std::string &ns, uint32_t bucket) {
+        struct stat st;
+        std::string path = bucket_path(args_, ns, bucket);
+        if (stat(path.c_str(), &st) != 0) fail(ROCHE_EIO, path + ": " + std::strerror(errno));
+        return uint64_t(st.st_size);
     }
 
     // The end of the last non-zero byte of the bucket file at or after from

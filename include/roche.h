@@ -401,6 +401,22 @@ ROCHE_API int roche_scan_open(roche_db *db, const char *ns, uint64_t from,
 ROCHE_API int roche_scan_next(roche_scan *scan, uint64_t *offset, const void **data,
                               size_t *len, uint64_t *time_ns);
 
+/** Step a scan by up to max records in one call: the cheap way through a
+ *  namespace (one lock and one call for the batch, not for each record).
+ *  Record i of the batch is offsets[i], data[i], lens[i], times_ns[i]; any
+ *  of the four arrays may be NULL, the others hold at least max items.
+ *  data[i] stays valid until the next call on this iterator or
+ *  roche_scan_free().
+ *  A damaged record is never inside a batch: it ends the batch before it,
+ *  and the next call returns ROCHE_ECORRUPT with *count 1 and offsets[0]
+ *  set to it (as roche_scan_next() does); the call after goes on past it.
+ *  @return ROCHE_OK with *count >= 1 (0 only for max 0); ROCHE_DONE with
+ *          *count 0 at the end; ROCHE_ECORRUPT; ROCHE_EINVAL (NULL scan or
+ *          count); ROCHE_EIO; ROCHE_ENOMEM. */
+ROCHE_API int roche_scan_next_batch(roche_scan *scan, size_t max, uint64_t *offsets,
+                                    const void **data, size_t *lens, uint64_t *times_ns,
+                                    size_t *count);
+
 /** Free a scan iterator. NULL is a no-op. */
 ROCHE_API void roche_scan_free(roche_scan *scan);
 

@@ -20,20 +20,23 @@ constexpr uint64_t kMinGrowth = 1 * kMiB;   // first reservation ahead
 constexpr uint64_t kMaxGrowth = 64 * kMiB;  // bounds zero space left by a crash
 constexpr uint64_t kPopulateStep = 4 * kMiB;  // bounds the pause of one prefault
 
-bool pread_full(int fd, void *dst, size_t n, uint64_t pos) {
+// Reads n bytes at pos: ROCHE_OK; ROCHE_ECORRUPT when the file ends first
+// (a record the companion lists is not all there: the file was cut behind
+// the library's back); ROCHE_EIO for a failed read.
+int pread_full(int fd, void *dst, size_t n, uint64_t pos, const std::string &path) {
     auto *out = static_cast<uint8_t *>(dst);
     while (n > 0) {
         ssize_t got = pread(fd, out, n, off_t(pos));
         if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) {
-            if (got == 0) errno = EIO;  // the file shrank under us
-            return false;
-        }
+        if (got < 0) return fail_errno(path, errno);
+        if (got == 0)
+            return fail(ROCHE_ECORRUPT, path + ": ends at byte " + std::to_string(pos) +
+                                            ", inside a record (the file was cut)");
         out += got;
         pos += uint64_t(got);
         n -= size_t(got);
     }
-    return true;
+    return ROCHE_OK;
 }
 
 uint32_t header_length(const uint8_t *h) {
@@ -93,7 +96,7 @@ int BucketFile::close_writable() {
     // space as recovery does.
     if (uint64_t(st.st_size) > end && ftruncate(raw_.fd(), off_t(end)) != 0)
         return fail_errno(path_ + ": trimming to the last record", errno);
-    windex_.cut(count_.load());
+    windex_.cut(count_.load(), end);
     // Under ROCHE_SYNC_ALWAYS every record is on the disk already: a
     // checkpoint spares the next open after a machine crash its walk.
     if (opts_.sync_always) return windex_.checkpoint(count_.load(), end, inode_);
@@ -144,7 +147,7 @@ int BucketFile::grow_for(uint64_t pos, uint64_t bytes, uint64_t count) {
         if (rc == ROCHE_OK) rc = raw_.grow(pos + bytes, kMinGrowth, kMaxGrowth, kMiB);
         if (rc != ROCHE_OK) return rc;
     }
-    if (count > windex_.capacity()) return windex_.reserve(count);
+    if (count + 1 > windex_.capacity()) return windex_.reserve(count + 1);  // and the sentinel
     return ROCHE_OK;
 }
 
@@ -170,6 +173,7 @@ int BucketFile::append(const uint8_t *data, const size_t *lens, size_t count, ui
         data += lens[i];
         pos += kHeaderSize + lens[i];
     }
+    entries[n + count] = IndexEntry{pos, 0};  // the sentinel: where the records end
     // Publish: whoever loads the count (readers here, in other processes,
     // and recovery after a kill) sees every record and entry below it.
     end_.store(pos, std::memory_order_release);
@@ -217,7 +221,7 @@ int BucketFile::read_header(uint64_t pos, uint8_t *dst) const {
         std::memcpy(dst, raw_.base() + pos, kHeaderSize);
         return ROCHE_OK;
     }
-    return pread_full(raw_.fd(), dst, kHeaderSize, pos) ? ROCHE_OK : fail_errno(path_, errno);
+    return pread_full(raw_.fd(), dst, kHeaderSize, pos, path_);
 }
 
 RecordIndex *BucketFile::reader_index(bool look_again) {
@@ -235,43 +239,38 @@ RecordIndex *BucketFile::reader_index(bool look_again) {
     return rindex_owner_.get();
 }
 
-// Fills rec from entry i of count (the bucket's records end at end) and
-// checks that the header there agrees with the entries around it.
-int BucketFile::entry_record(const IndexEntry *e, uint64_t i, uint64_t count, uint64_t end,
-                             RecordRef *rec) const {
+// Fills rec from entry i, whose record ends where entry i + 1 begins (the
+// sentinel, for the last), and checks that its header agrees: the length it
+// claims must be exactly that span, which must lie within the records'
+// end (so a damaged companion can never send a read outside the file).
+int BucketFile::entry_record(const IndexEntry *e, uint64_t i, uint64_t end, RecordRef *rec) const {
     rec->pos = e[i].pos;
     rec->sum = e[i].sum;
     rec->checked = true;
-    uint64_t next = i + 1 < count ? e[i + 1].pos : end;
-    int rc = rec->pos + kHeaderSize <= next ? read_header(rec->pos, rec->header)
-                                            : fail(ROCHE_ECORRUPT, "index entry out of order");
+    uint64_t next = e[i + 1].pos;
+    auto damaged = [&] {
+        return fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, rec->pos) + " of " + path_ +
+                                        " does not match its index entry (damaged)");
+    };
+    if (next > end || next < rec->pos + kHeaderSize || next - rec->pos - kHeaderSize > ROCHE_MAX_VALUE)
+        return damaged();
+    int rc = read_header(rec->pos, rec->header);
     if (rc != ROCHE_OK) return rc;
     rec->length = header_length(rec->header);
     rec->time_ns = header_time(rec->header);
-    if (rec->pos + kHeaderSize + rec->length != next)
-        return fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, rec->pos) + " of " + path_ +
-                                        " does not match its index entry (damaged)");
+    if (rec->pos + kHeaderSize + rec->length != next) return damaged();
     return ROCHE_OK;
 }
 
-// The last record's length comes from its header alone: bound it by the
-// file before anything is allocated for it.
-int BucketFile::check_fits(const RecordRef &rec) const {
-    uint64_t size = opts_.writable ? end_.load(std::memory_order_acquire) : file_size();
-    if (rec.pos + kHeaderSize + rec.length <= size) return ROCHE_OK;
-    return fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, rec.pos) + " runs past the end of " + path_);
-}
-
 int BucketFile::locate(uint64_t pos, RecordRef *rec) {
-    const IndexEntry *e;
-    uint64_t count, end;
     RecordIndex *idx;
+    uint64_t count, bound;
     if (opts_.writable) {
         idx = &windex_;
         count = count_.load(std::memory_order_acquire);
-        end = end_.load(std::memory_order_acquire);
+        bound = end_.load(std::memory_order_acquire);
         // The header's cache miss overlaps the search's.
-        if (pos < end) __builtin_prefetch(raw_.base() + pos);
+        if (pos < bound) __builtin_prefetch(raw_.base() + pos);
     } else {
         idx = reader_index(false);
         if (!idx) {
@@ -282,36 +281,17 @@ int BucketFile::locate(uint64_t pos, RecordRef *rec) {
             return locate(pos, rec);
         }
         count = idx->published();
-        if (!idx->covers(count)) {
+        if (!idx->covers(count + 1)) {
             std::lock_guard<std::mutex> lock(reader_mu_);
-            if (idx->cover(count) != ROCHE_OK) return fail(ROCHE_EIO, idx->path() + ": shorter than its count");
+            if (idx->cover(count + 1) != ROCHE_OK) return fail(ROCHE_EIO, idx->path() + ": shorter than its count");
         }
-        end = UINT64_MAX;  // a bound; the last record's end is read from its header
+        bound = UINT64_MAX;  // pread() finds the file's end
     }
-    e = idx->entries();
-    uint64_t i = count ? idx->lower_bound(pos, count, end == UINT64_MAX ? e[count - 1].pos + 1 : end) : 0;
-    if (i < count && e[i].pos == pos) {
-        if (end == UINT64_MAX) end = i + 1 < count ? e[i + 1].pos : UINT64_MAX;
-        if (end == UINT64_MAX) {  // the last record: bounded by its header, checked by its sum
-            rec->pos = pos;
-            rec->sum = e[i].sum;
-            rec->checked = true;
-            int rc = read_header(pos, rec->header);
-            if (rc != ROCHE_OK) return rc;
-            rec->length = header_length(rec->header);
-            rec->time_ns = header_time(rec->header);
-            return check_fits(*rec);
-        }
-        return entry_record(e, i, count, end, rec);
-    }
-    // No record starts at pos: past the last one, or inside one.
-    bool past = count == 0 || i == count;
-    if (past && count) {
-        uint8_t h[kHeaderSize];
-        past = read_header(e[count - 1].pos, h) == ROCHE_OK &&
-               pos >= e[count - 1].pos + kHeaderSize + header_length(h);
-    }
-    if (past)
+    const IndexEntry *e = idx->entries();
+    uint64_t end = e[count].pos;
+    uint64_t i = idx->lower_bound(pos, count, end);
+    if (i < count && e[i].pos == pos) return entry_record(e, i, std::min(end, bound), rec);
+    if (pos >= end)
         return fail(ROCHE_ENOTFOUND, "offset " + offset_text(index_, pos) + " is past the last record of " + path_);
     return fail(ROCHE_ECORRUPT, "no record starts at offset " + offset_text(index_, pos) +
                                     " (inside a record, or damaged)");
@@ -352,7 +332,10 @@ int BucketFile::copy_value(const RecordRef &rec, void *dst) const {
         if (rec.length) std::memcpy(dst, p + kHeaderSize, rec.length);
         return ROCHE_OK;
     }
-    if (rec.length && !pread_full(raw_.fd(), dst, rec.length, rec.pos + kHeaderSize)) return fail_errno(path_, errno);
+    if (rec.length) {
+        int rc = pread_full(raw_.fd(), dst, rec.length, rec.pos + kHeaderSize, path_);
+        if (rc != ROCHE_OK) return rc;
+    }
     if (rec.checked &&
         record_checksum(rec.pos, rec.header, static_cast<const uint8_t *>(dst), rec.length) != rec.sum)
         return damaged();
@@ -372,16 +355,16 @@ BucketExtent BucketFile::extent() {
     if (opts_.writable) {
         ext.indexed = true;
         ext.count = count_.load(std::memory_order_acquire);
-        ext.end = end_.load(std::memory_order_acquire);
+        ext.end = std::min(windex_.entries()[ext.count].pos, end_.load(std::memory_order_acquire));
         return ext;
     }
     if (RecordIndex *idx = reader_index(true)) {
         uint64_t count = idx->published();
         std::lock_guard<std::mutex> lock(reader_mu_);
-        if (idx->cover(count) == ROCHE_OK) {
+        if (idx->cover(count + 1) == ROCHE_OK) {
             ext.indexed = true;
             ext.count = count;
-            ext.end = UINT64_MAX;
+            ext.end = idx->entries()[count].pos;
             return ext;
         }
     }
@@ -390,17 +373,11 @@ BucketExtent BucketFile::extent() {
 }
 
 uint64_t BucketFile::seek(const BucketExtent &ext, uint64_t pos) {
-    if (ext.indexed) {
-        RecordIndex *idx = opts_.writable ? &windex_ : rindex_.load();
-        if (!ext.count) return 0;
-        uint64_t end = ext.end != UINT64_MAX ? ext.end : idx->entries()[ext.count - 1].pos + 1;
-        return idx->lower_bound(pos, ext.count, end);
-    }
+    if (ext.indexed) return (opts_.writable ? &windex_ : rindex_.load())->lower_bound(pos, ext.count, ext.end);
     // Without a companion a position can only be reached by walking the
     // headers from the start.
     uint64_t at = 0;
     RecordRef rec;
-    std::vector<uint8_t> scratch;
     while (at < pos && at < ext.end && locate_unindexed(at, &rec) == ROCHE_OK) at += kHeaderSize + rec.length;
     return at;
 }
@@ -412,21 +389,8 @@ int BucketFile::next(const BucketExtent &ext, uint64_t *cursor, RecordRef *rec, 
         if (i >= ext.count) return ROCHE_DONE;
         *cursor = i + 1;
         RecordIndex *idx = opts_.writable ? &windex_ : rindex_.load();
-        const IndexEntry *e = idx->entries();
-        uint64_t end = ext.end;
-        if (end == UINT64_MAX && i + 1 < ext.count) end = e[i + 1].pos;
-        int rc;
-        if (end == UINT64_MAX) {
-            rec->pos = e[i].pos;
-            rec->sum = e[i].sum;
-            rec->checked = true;
-            if ((rc = read_header(rec->pos, rec->header)) != ROCHE_OK) return rc;
-            rec->length = header_length(rec->header);
-            rec->time_ns = header_time(rec->header);
-            if ((rc = check_fits(*rec)) != ROCHE_OK) return rc;
-        } else if ((rc = entry_record(e, i, ext.count, end, rec)) != ROCHE_OK) {
-            return rc;
-        }
+        int rc = entry_record(idx->entries(), i, ext.end, rec);
+        if (rc != ROCHE_OK) return rc;
     } else {
         if (*cursor >= ext.end || locate_unindexed(*cursor, rec) != ROCHE_OK) return ROCHE_DONE;
         *cursor = rec->pos + kHeaderSize + rec->length;
@@ -459,9 +423,9 @@ void BucketFile::tally(BucketTally *t) {
         if (rc == ROCHE_DONE || cursor == before) break;
         if (rc != ROCHE_OK) {
             t->damaged_ranges++;
-            if (ext.indexed && before + 1 < ext.count) {
-                RecordIndex *idx = opts_.writable ? &windex_ : rindex_.load();
-                t->damaged_bytes += idx->entries()[before + 1].pos - idx->entries()[before].pos;
+            if (ext.indexed) {
+                const IndexEntry *e = (opts_.writable ? &windex_ : rindex_.load())->entries();
+                t->damaged_bytes += e[before + 1].pos > e[before].pos ? e[before + 1].pos - e[before].pos : 0;
             } else {
                 t->damaged_bytes += kHeaderSize + rec.length;
             }
@@ -471,6 +435,14 @@ void BucketFile::tally(BucketTally *t) {
         t->bytes += kHeaderSize + rec.length;
         if (t->oldest_ns == 0 || rec.time_ns < t->oldest_ns) t->oldest_ns = rec.time_ns;
         t->newest_ns = std::max(t->newest_ns, rec.time_ns);
+    }
+    // Without a companion the walk ends at the first header that fails:
+    // what follows it, unless it is blank reserved space, is damage.
+    uint8_t h[kHeaderSize];
+    if (!ext.indexed && cursor < ext.end &&
+        (cursor + kHeaderSize > ext.end || (read_header(cursor, h) == ROCHE_OK && !header_is_blank(h)))) {
+        t->damaged_ranges++;
+        t->damaged_bytes += ext.end - cursor;
     }
 }
 

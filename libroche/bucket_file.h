@@ -120,10 +120,9 @@ private:
     // look_again: try to open it even if the last try found none.
     RecordIndex *reader_index(bool look_again);
     int read_header(uint64_t pos, uint8_t *dst) const;
-    int entry_record(const IndexEntry *e, uint64_t i, uint64_t count, uint64_t end, RecordRef *rec) const;
+    int entry_record(const IndexEntry *e, uint64_t i, uint64_t end, RecordRef *rec) const;
     int locate_unindexed(uint64_t pos, RecordRef *rec);
     uint64_t file_size() const;
-    int check_fits(const RecordRef &rec) const;
 
     uint32_t index_;
     BucketOpenOptions opts_;

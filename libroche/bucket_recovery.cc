@@ -88,15 +88,21 @@ int BucketFile::recover() {
     // bucket with no companion at all is indexed from its headers alone.
     bool building = !state.existed;
     uint64_t n = std::min(state.trusted, windex_.capacity()), pos = 0;
-    if (n > 0) {  // the last trusted record must still be whole, or trust nothing
-        const IndexEntry &last = windex_.entries()[n - 1];
+    if (n > 0) {
+        // Records below the committed end are kept whatever they look like
+        // now: damaged ones read as ROCHE_ECORRUPT, never cut. Where they
+        // end is the companion's (the sentinel entry, or the checkpoint),
+        // not what the last header says now.
+        const IndexEntry *e = windex_.entries();
+        pos = state.trusted_end;
         RecordHeader h;
-        if (last.pos + kHeaderSize <= size && decode_header(base + last.pos, &h) &&
-            h.length <= size - last.pos - kHeaderSize &&
-            record_checksum(last.pos, base + last.pos, kHeaderSize + h.length) == last.sum)
-            pos = last.pos + kHeaderSize + h.length;
-        else
-            n = 0;
+        if (pos < e[n - 1].pos + kHeaderSize) {  // no sentinel (an older companion): ask the header
+            pos = e[n - 1].pos + kHeaderSize;
+            if (pos <= size && decode_header(base + e[n - 1].pos, &h)) pos += h.length;
+        }
+        // A file cut behind the library's back has lost the records that
+        // ended past its new end, and their entries with them.
+        while (n > 0 && pos > size) pos = e[--n].pos;
     }
     for (;;) {
         RecordHeader h;
@@ -104,7 +110,7 @@ int BucketFile::recover() {
             break;
         uint64_t sum = record_checksum(pos, base + pos, kHeaderSize + h.length);
         if (building) {
-            if ((rc = windex_.reserve(n + 1)) != ROCHE_OK) return rc;
+            if ((rc = windex_.reserve(n + 2)) != ROCHE_OK) return rc;
             windex_.entries()[n] = IndexEntry{pos, sum};
         } else if (n >= windex_.capacity() || windex_.entries()[n].pos != pos || windex_.entries()[n].sum != sum) {
             break;
@@ -115,7 +121,7 @@ int BucketFile::recover() {
     // After a reboot, or in a file another tool wrote, what follows the
     // chain may hold records whose entries were lost: keep those bytes.
     if ((rc = cut_tail(pos, size, !state.same_boot || building)) != ROCHE_OK) return rc;
-    if ((rc = windex_.cut(n)) != ROCHE_OK) return rc;
+    if ((rc = windex_.cut(n, pos)) != ROCHE_OK) return rc;
     windex_.claim(inode_, n);
     end_.store(pos);
     count_.store(n);

@@ -226,6 +226,14 @@ int roche_scan_next(roche_scan *scan, uint64_t *offset, const void **data, size_
     return guarded([&] { return scan->scan->next(offset, data, len, time_ns); });
 }
 
+int roche_scan_next_batch(roche_scan *scan, size_t max, uint64_t *offsets, const void **data,
+                          size_t *lens, uint64_t *times_ns, size_t *count) {
+    if (count) *count = 0;
+    if (!scan) return null_argument("scan");
+    if (!count) return null_argument("count");
+    return guarded([&] { return scan->scan->next_batch(max, offsets, data, lens, times_ns, count); });
+}
+
 void roche_scan_free(roche_scan *scan) { delete scan; }
 
 int roche_namespaces(roche_db *db, char **names, size_t *count) {

@@ -53,8 +53,9 @@ uint64_t RecordIndex::capacity() const {
     return size > kIndexHeaderBytes ? (size - kIndexHeaderBytes) / sizeof(IndexEntry) : 0;
 }
 
-void RecordIndex::read_checkpoints(uint64_t *count, uint64_t *generation) const {
+void RecordIndex::read_checkpoints(uint64_t *count, uint64_t *end, uint64_t *generation) const {
     *count = 0;
+    *end = 0;
     *generation = 0;
     for (int i = 0; i < 2; i++) {
         Slot s;
@@ -63,6 +64,7 @@ void RecordIndex::read_checkpoints(uint64_t *count, uint64_t *generation) const 
         if (s.generation > *generation) {
             *generation = s.generation;
             *count = s.count;
+            *end = s.end;
         }
     }
 }
@@ -80,12 +82,20 @@ int RecordIndex::open_writable(const std::string &path, IndexState *state) {
     LiveArea live;
     std::memcpy(&live, file_.base() + kLiveAreaOffset, sizeof live);
     bool live_ok = live.magic == kLiveMagic;
-    uint64_t checkpointed;
-    read_checkpoints(&checkpointed, &generation_);
+    uint64_t checkpointed, checkpoint_end;
+    read_checkpoints(&checkpointed, &checkpoint_end, &generation_);
     synced_count_ = checkpointed;
     state->usable = live_ok || generation_ > 0;
     state->same_boot = live_ok && live.boot != 0 && live.boot == current_boot_id();
-    state->trusted = std::min(state->same_boot ? published() : checkpointed, capacity());
+    // The trusted records and the sentinel after them must fit the file.
+    uint64_t fits = capacity() ? capacity() - 1 : 0;
+    if (state->same_boot) {
+        state->trusted = std::min(published(), fits);
+        state->trusted_end = entries()[state->trusted].pos;
+    } else if (checkpointed <= fits) {
+        state->trusted = checkpointed;
+        state->trusted_end = checkpoint_end;
+    }
     if (!state->usable) return reset();
     return ROCHE_OK;
 }
@@ -133,15 +143,18 @@ void RecordIndex::populate_ahead(uint64_t count) {
     file_.populate_ahead(kIndexHeaderBytes + count * sizeof(IndexEntry), 256u << 10);
 }
 
-int RecordIndex::cut(uint64_t count) {
+int RecordIndex::cut(uint64_t count, uint64_t end) {
     if (count < synced_count_) synced_count_ = count;
     // Readers in other processes may still hold the old live count: the
     // entries below it are zeroed (they then read as damage), never cut
     // from the file under their mapping, which would raise SIGBUS.
-    uint64_t readable = std::min(published(), capacity());
+    uint64_t readable = std::min(published() + 1, capacity());
     if (readable > count)
         std::memset(entries() + count, 0, (readable - count) * sizeof(IndexEntry));
-    uint64_t keep = kIndexHeaderBytes + std::max(count, readable) * sizeof(IndexEntry);
+    uint64_t keep = kIndexHeaderBytes + std::max(count + 1, readable) * sizeof(IndexEntry);
+    int rc = reserve(count + 1);
+    if (rc != ROCHE_OK) return rc;
+    entries()[count] = IndexEntry{end, 0};
     if (keep >= file_.size()) return ROCHE_OK;
     uint64_t page_end = std::min(round_up(keep, page_size()), file_.size());
     std::memset(file_.base() + keep, 0, page_end - keep);

@@ -24,6 +24,10 @@
 
 namespace roche {
 
+// Entry i describes record i. One more entry always follows the last
+// record's: a sentinel whose pos is where the records end (its sum is 0),
+// written before the count that covers it, so every record's end is the
+// next entry's position and the committed end is entries[count].pos.
 struct IndexEntry {
     uint64_t pos;  // byte position of the record's header in the bucket file
     uint64_t sum;  // record_checksum() of header and value
@@ -43,6 +47,7 @@ struct IndexState {
     bool usable = false;   // a valid live area or checkpoint
     bool same_boot = false;  // the live count was written during this boot
     uint64_t trusted = 0;  // entries known whole: live count (same boot) or last checkpoint
+    uint64_t trusted_end = 0;  // where those records end in the bucket file
 };
 
 class RecordIndex {
@@ -70,8 +75,9 @@ public:
     void publish(uint64_t count) { live_count()->store(count, std::memory_order_release); }
     // Writable: stamps the live area with this boot, the raw file, count.
     void claim(uint64_t raw_inode, uint64_t count);
-    // Writable: drops entries from count on (cut by recovery).
-    int cut(uint64_t count);
+    // Writable: drops entries from count on (cut by recovery) and leaves
+    // the sentinel: the records end at end.
+    int cut(uint64_t count, uint64_t end);
 
     // Writes entries [from, to) back to the disk (ROCHE_SYNC_ALWAYS).
     int sync_entries(uint64_t from, uint64_t to) const {
@@ -108,7 +114,7 @@ private:
     std::atomic<uint64_t> *live_count() const {
         return reinterpret_cast<std::atomic<uint64_t> *>(file_.base() + kLiveAreaOffset + 24);
     }
-    void read_checkpoints(uint64_t *count, uint64_t *generation) const;
+    void read_checkpoints(uint64_t *count, uint64_t *end, uint64_t *generation) const;
 
     MappedFile file_;
     uint64_t generation_ = 0;  // of the newest checkpoint

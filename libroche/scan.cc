@@ -12,10 +12,7 @@ Scan::Scan(std::shared_ptr<Namespace> ns, uint64_t from)
     if (ns_) ns_->discover_buckets();
 }
 
-int Scan::next(uint64_t *offset, const void **data, size_t *len, uint64_t *time_ns) {
-    if (!ns_) return ROCHE_DONE;
-    std::shared_lock<std::shared_mutex> lock(ns_->lifecycle());
-    if (ns_->closed()) return fail(ROCHE_ENOTFOUND, ns_->dir() + ": namespace closed during scan");
+int Scan::step(RecordRef *rec, uint64_t *offset, const uint8_t **value, size_t *value_at) {
     for (; bucket_ < ns_->bucket_count(); bucket_++, entered_ = false, from_pos_ = 0) {
         BucketFile *bucket = ns_->bucket(bucket_);
         if (!bucket) continue;
@@ -26,23 +23,84 @@ int Scan::next(uint64_t *offset, const void **data, size_t *len, uint64_t *time_
             cursor_ = bucket->seek(extent_, from_pos_);
             entered_ = true;
         }
-        RecordRef rec;
-        const uint8_t *value = nullptr;
-        int rc = bucket->next(extent_, &cursor_, &rec, &value, scratch_);
+        *value = nullptr;
+        int rc = bucket->next(extent_, &cursor_, rec, value, one_);
         if (rc == ROCHE_DONE) continue;
-        if (offset) *offset = make_offset(bucket_, rec.pos);
-        if (rc != ROCHE_OK) {
-            if (data) *data = nullptr;
-            if (len) *len = 0;
-            if (time_ns) *time_ns = 0;
-            return rc;
+        *offset = make_offset(bucket_, rec->pos);
+        if (rc == ROCHE_OK && *value && !one_.empty() && *value == one_.data()) {
+            // A read-only bucket's value sits in one_: keep it in scratch_.
+            *value_at = scratch_.size();
+            scratch_.insert(scratch_.end(), one_.begin(), one_.begin() + rec->length);
+            *value = nullptr;
         }
-        if (data) *data = value;
-        if (len) *len = rec.length;
-        if (time_ns) *time_ns = rec.time_ns;
-        return ROCHE_OK;
+        return rc;
     }
     return ROCHE_DONE;
+}
+
+int Scan::next(uint64_t *offset, const void **data, size_t *len, uint64_t *time_ns) {
+    const void *value = nullptr;
+    size_t count = 0, length = 0;
+    uint64_t off = 0, time = 0;
+    int rc = next_batch(1, &off, &value, &length, &time, &count);
+    if (count) {
+        if (offset) *offset = off;
+        if (data) *data = value;
+        if (len) *len = length;
+        if (time_ns) *time_ns = time;
+    }
+    return rc;
+}
+
+int Scan::next_batch(size_t max, uint64_t *offsets, const void **data, size_t *lens, uint64_t *times,
+                     size_t *count) {
+    *count = 0;
+    if (!ns_) return ROCHE_DONE;
+    if (max == 0) return ROCHE_OK;
+    std::shared_lock<std::shared_mutex> lock(ns_->lifecycle());
+    if (ns_->closed()) return fail(ROCHE_ENOTFOUND, ns_->dir() + ": namespace closed during scan");
+    scratch_.clear();
+    pending_.clear();
+    static const uint8_t kEmpty = 0;
+    size_t n = 0;
+    int rc = ROCHE_OK;
+    while (n < max) {
+        // A failing record ends a batch that has records: it is returned
+        // alone, as the result of the next call.
+        Position before{bucket_, from_pos_, entered_, extent_, cursor_};
+        RecordRef rec;
+        uint64_t offset = 0;
+        const uint8_t *value = nullptr;
+        size_t value_at = SIZE_MAX;
+        rc = step(&rec, &offset, &value, &value_at);
+        if (rc == ROCHE_DONE) break;
+        if (rc != ROCHE_OK) {
+            if (n > 0) {
+                bucket_ = before.bucket, from_pos_ = before.from_pos, entered_ = before.entered;
+                extent_ = before.extent, cursor_ = before.cursor;
+                rc = ROCHE_OK;
+                break;
+            }
+            if (offsets) offsets[0] = offset;
+            if (data) data[0] = nullptr;
+            if (lens) lens[0] = 0;
+            if (times) times[0] = 0;
+            *count = 1;
+            return rc;
+        }
+        if (offsets) offsets[n] = offset;
+        if (data) data[n] = value ? value : &kEmpty;
+        if (lens) lens[n] = rec.length;
+        if (times) times[n] = rec.time_ns;
+        // Read-only values are placed once the batch is done: until then
+        // scratch_ may still move.
+        if (value_at != SIZE_MAX) pending_.emplace_back(n, value_at);
+        n++;
+    }
+    if (data)
+        for (auto &p : pending_) data[p.first] = scratch_.data() + p.second;
+    *count = n;
+    return n ? ROCHE_OK : rc;
 }
 
 }  // namespace roche

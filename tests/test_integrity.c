@@ -727,6 +727,65 @@ static void test_periodic_sync_checkpoints(void **state) {
     test_dir_free(dir);
 }
 
+/* 8. Batched scan: records come out in batches, values valid until the
+ * next call; a damaged record is never inside a batch: it ends the batch
+ * and the next call reports it alone (ROCHE_ECORRUPT, its offset), then the
+ * scan goes on. Writable and read-only handles alike. */
+static void test_scan_batches_report_damage_alone(void **state) {
+    (void)state;
+    char *dir = test_dir_new();
+    roche_db *db = open_store(dir, 1, 0);
+    uint64_t offs[10];
+    char value[10][40];
+    for (int i = 0; i < 10; i++) {
+        snprintf(value[i], sizeof value[i], "batch-record-%d-%0*d", i, i * 2, 0);
+        assert_roche_ok(roche_append(db, NULL, NULL, value[i], strlen(value[i]), &offs[i]));
+    }
+    assert_roche_ok(roche_close(db));
+    char *path = bucket_path(dir, NULL, 0);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    uint8_t byte = 'X';
+    assert_int_equal(pwrite(fd, &byte, 1, (off_t)(offs[4] + 16 + 3)), 1); /* value of record 4 */
+    close(fd);
+    for (int read_only = 0; read_only < 2; read_only++) {
+        db = open_store(dir, 1, read_only);
+        roche_scan *scan;
+        assert_roche_ok(roche_scan_open(db, NULL, 0, &scan));
+        uint64_t got_offs[3], times[3];
+        const void *data[3];
+        size_t lens[3], count;
+        /* expected batches: {0,1,2} {3} ECORRUPT(4) {5,6,7} {8,9} DONE */
+        static const int firsts[] = {0, 3, 4, 5, 8}, sizes[] = {3, 1, 1, 3, 2};
+        for (int b = 0; b < 5; b++) {
+            int rc = roche_scan_next_batch(scan, 3, got_offs, data, lens, times, &count);
+            assert_int_equal(count, sizes[b]);
+            if (firsts[b] == 4) {
+                assert_int_equal(rc, ROCHE_ECORRUPT);
+                assert_int_equal(got_offs[0], offs[4]);
+                assert_null(data[0]);
+                continue;
+            }
+            assert_roche_ok(rc);
+            for (size_t k = 0; k < count; k++) {
+                int i = firsts[b] + (int)k;
+                assert_int_equal(got_offs[k], offs[i]);
+                assert_int_equal(lens[k], strlen(value[i]));
+                assert_memory_equal(data[k], value[i], lens[k]);
+                assert_true(times[k] > 0);
+            }
+        }
+        assert_int_equal(roche_scan_next_batch(scan, 3, NULL, NULL, NULL, NULL, &count), ROCHE_DONE);
+        assert_int_equal(count, 0);
+        assert_roche_code(roche_scan_next_batch(NULL, 3, NULL, NULL, NULL, NULL, &count), ROCHE_EINVAL);
+        assert_roche_code(roche_scan_next_batch(scan, 3, NULL, NULL, NULL, NULL, NULL), ROCHE_EINVAL);
+        roche_scan_free(scan);
+        assert_roche_ok(roche_close(db));
+    }
+    free(path);
+    test_dir_free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_kill_mid_append_never_surfaces_inner_record, cleanup),
@@ -736,6 +795,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_scan_resumes_exactly, cleanup),
         cmocka_unit_test_teardown(test_records_inside_a_value_are_not_records, cleanup),
         cmocka_unit_test(test_periodic_sync_checkpoints),
+        cmocka_unit_test(test_scan_batches_report_damage_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# verify and stat on damaged stores: every range of bytes that is not a
-# record is reported, read-only, and the exit status says so.
+# verify and stat on damaged stores: every record is checked through the
+# library (header and value, against the bucket's companion append.<n>.idx),
+# each damaged record and each stretch of bytes that is no record is
+# reported, read-only, and the exit status says so.
 source "$(dirname "$0")/lib.sh"
 
 raw="$ROCHE_ROOT/default/append.0.raw"
@@ -72,11 +74,72 @@ expect_out "damaged default bucket 0 bytes 19..38 (19 bytes)
 verified 1 namespace: 2 records, 40 bytes; 1 damaged range (19 bytes)
 "
 
-# Damage before the first record of a bucket.
+# Damage before the first record of a bucket: the companion knows where
+# each record starts, so each damaged record is a range of its own.
 printf 'xxxx' | dd of="$raw" bs=1 seek=0 conv=notrunc status=none
 run 1 verify --ns default
-expect_out "damaged default bucket 0 bytes 0..38 (38 bytes)
-verified 1 namespace: 1 record, 21 bytes; 1 damaged range (38 bytes)
+expect_out "damaged default bucket 0 bytes 0..19 (19 bytes)
+damaged default bucket 0 bytes 19..38 (19 bytes)
+verified 1 namespace: 1 record, 21 bytes; 2 damaged ranges (38 bytes)
+"
+run 0 stat --read-only --ns default
+grep -q '^  damaged ranges  *2$' out && grep -q '^  damaged bytes  *38$' out ||
+    fail "stat --read-only: two damaged records: $(cat out)"
+pass
+
+# A changed value, its header intact, is damage too (the companion holds a
+# checksum of each whole record): "two" becomes "twO", "three" "thrEe".
+printf 'one\ntwo\nthree\n' | run 0 --root "$work/value" --buckets 1 append --lines
+vraw="$work/value/default/append.0.raw"
+cp "$vraw" value.clean
+printf 'O' | dd of="$vraw" bs=1 seek=$((19 + 16 + 2)) conv=notrunc status=none
+run 1 --root "$work/value" verify
+expect_out "damaged default bucket 0 bytes 19..38 (19 bytes)
+verified 1 namespace: 2 records, 40 bytes; 1 damaged range (19 bytes)
+"
+run 1 --root "$work/value" get 19
+expect_err "roche: corrupt record: "
+# The last record's range runs to the end of the file.
+printf 'E' | dd of="$vraw" bs=1 seek=$((38 + 16 + 3)) conv=notrunc status=none
+run 1 --root "$work/value" verify
+expect_out "damaged default bucket 0 bytes 19..38 (19 bytes)
+damaged default bucket 0 bytes 38..59 (21 bytes)
+verified 1 namespace: 1 record, 19 bytes; 2 damaged ranges (40 bytes)
+"
+
+# A bucket in rochefort's own format (no companion): headers only are
+# checked, the walk stops at the first bad one, and every non-zero byte
+# from there on is one range; a changed value cannot be seen.
+cp value.clean "$vraw"
+rm "$work/value/default/append.0.idx"
+printf 'O' | dd of="$vraw" bs=1 seek=$((19 + 16 + 2)) conv=notrunc status=none
+run 0 --root "$work/value" verify
+expect_out "verified 1 namespace: 3 records, 59 bytes; 0 damaged ranges (0 bytes)
+"
+printf '\377' | dd of="$vraw" bs=1 seek=19 conv=notrunc status=none
+cp "$vraw" value.before
+run 1 --root "$work/value" verify
+expect_out "damaged default bucket 0 bytes 19..59 (40 bytes)
+verified 1 namespace: 1 record, 19 bytes; 1 damaged range (40 bytes)
+"
+cmp -s value.before "$vraw" || fail "verify changed a bucket file without a companion"
+pass
+[ ! -e "$work/value/default/append.0.idx" ] || fail "verify created a companion"
+pass
+truncate -s +4096 "$vraw"  # zeros after the damage are not counted
+run 1 --root "$work/value" verify
+expect_out "damaged default bucket 0 bytes 19..59 (40 bytes)
+verified 1 namespace: 1 record, 19 bytes; 1 damaged range (40 bytes)
+"
+# A writable open builds the companion from the good headers, and saves
+# what it cuts aside in append.0.raw.cut-<position>.
+run 0 --root "$work/value" stat
+grep -q '^  recovery cut  *40 bytes$' out || fail "stat: recovery cut without a companion: $(cat out)"
+pass
+cmp -s <(tail -c +20 value.before) "$vraw.cut-19" || fail "the cut tail was not saved aside"
+pass
+run 0 --root "$work/value" verify
+expect_out "verified 1 namespace: 1 record, 19 bytes; 0 damaged ranges (0 bytes)
 "
 
 # A bucket file with nothing valid in it is damaged whole.
