@@ -100,7 +100,7 @@ public:
     // Hints that lower_bound(pos, ...) will run soon: its first probe.
     void prefetch(uint64_t pos, uint64_t count, uint64_t end) const {
         if (count && end > pos)
-            __builtin_prefetch(entries() + uint64_t((unsigned __int128)pos * count / end));
+            __builtin_prefetch(entries() + uint64_t(double(pos) / double(end) * double(count) + 0.5));
     }
 
     // Writable: the data of the first count entries (ending at end) is on
