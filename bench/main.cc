@@ -179,6 +179,12 @@ void load_and_recovery_phase(const Config &config, const std::vector<EngineKind>
                 });
             run_child("recovery " + kind.name, rep, [&] { return run_recovery_open(kind, store_dir(config, kind)); });
         }
+    bool roche_chosen = std::any_of(kinds.begin(), kinds.end(), [](const EngineKind &k) { return k.name == "libroche"; });
+    for (int rep = 1; roche_chosen && rep <= config.reps; ++rep) {
+        std::string dir = config.data_dir + "/torn-tail";
+        run_killed_child("torn-tail writer", rep, 400, [&](int fd) { run_torn_tail_writer(dir, [&] { say_ready(fd); }); });
+        run_child("torn-tail recovery", rep, [&] { return run_torn_tail_recovery(dir); });
+    }
 }
 
 void read_phase(const Config &config, const std::vector<EngineKind> &kinds) {

@@ -26,6 +26,8 @@ void run_load_then_append_forever(const EngineKind &kind, const std::string &dir
                                   const std::function<void(const Sample &)> &ready);
 void run_append_forever(const EngineKind &kind, const std::string &dir, const std::function<void()> &ready);
 std::vector<Sample> run_recovery_open(const EngineKind &kind, const std::string &dir);
+void run_torn_tail_writer(const std::string &dir, const std::function<void()> &ready);
+std::vector<Sample> run_torn_tail_recovery(const std::string &dir);
 std::vector<Sample> run_reads(const EngineKind &kind, const std::string &dir, const Config &config, int rep);
 
 std::vector<Sample> run_append_limits(const std::string &dir, size_t value_bytes, int threads, uint64_t count);

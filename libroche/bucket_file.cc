@@ -68,19 +68,16 @@ int BucketFile::open(const std::string &path, uint32_t index, const BucketOpenOp
     return ROCHE_OK;
 }
 
-BucketFile::~BucketFile() { close(); }
+// The mappings go only with the object: a value a scan handed out stays
+// readable until the scan lets go of the namespace, whoever closed it.
+BucketFile::~BucketFile() { finish(); }
 
-int BucketFile::close() {
-    if (raw_.fd() < 0) return ROCHE_OK;
-    int rc = ROCHE_OK;
+int BucketFile::finish() {
+    if (finished_.exchange(true)) return ROCHE_OK;
     // In a child of fork() the files still belong to the parent: no trim.
     // A file whose recovery failed is left as it was found.
-    if (opts_.writable && recovered_ && fork_generation() == fork_generation_) rc = close_writable();
-    raw_.close();
-    windex_.close();
-    rindex_owner_.reset();
-    rindex_.store(nullptr);
-    return rc;
+    if (opts_.writable && recovered_ && fork_generation() == fork_generation_) return close_writable();
+    return ROCHE_OK;
 }
 
 // Trims to the last record. A file whose directory was removed under us is
@@ -159,7 +156,9 @@ int BucketFile::append(const uint8_t *data, const size_t *lens, size_t count, ui
     uint64_t pos = end_.load(std::memory_order_relaxed), n = count_.load(std::memory_order_relaxed);
     int rc = grow_for(pos, total, n + count);
     if (rc != ROCHE_OK) return rc;
-    raw_.populate_ahead(pos + total, kPopulateStep);
+    // Prefault at most a step past the start: a 4 GiB value is not zeroed
+    // in full before it is copied (its copy faults pages in as it goes).
+    raw_.populate_ahead(std::min(pos + total, pos + kPopulateStep), kPopulateStep);
     windex_.populate_ahead(n + count);
     uint8_t *base = raw_.base();
     IndexEntry *entries = windex_.entries();
@@ -280,6 +279,7 @@ int BucketFile::locate(uint64_t pos, RecordRef *rec) {
             if (rc != ROCHE_ENOTFOUND || !reader_index(true)) return rc;
             return locate(pos, rec);
         }
+        if (idx->deleted()) return fail(kStale, path_ + ": namespace deleted");
         count = idx->published();
         if (!idx->covers(count + 1)) {
             std::lock_guard<std::mutex> lock(reader_mu_);
@@ -359,6 +359,10 @@ BucketExtent BucketFile::extent() {
         return ext;
     }
     if (RecordIndex *idx = reader_index(true)) {
+        if (idx->deleted()) {
+            ext.stale = true;
+            return ext;
+        }
         uint64_t count = idx->published();
         std::lock_guard<std::mutex> lock(reader_mu_);
         if (idx->cover(count + 1) == ROCHE_OK) {

@@ -58,6 +58,7 @@ struct BucketExtent {
     bool indexed = false;
     uint64_t count = 0;  // indexed: entries
     uint64_t end = 0;    // bytes of records (indexed) or of the file
+    bool stale = false;  // the namespace was deleted behind a reader
 };
 
 class BucketFile {
@@ -66,12 +67,14 @@ public:
     // path. ROCHE_ENOTFOUND when it does not exist and may not be created.
     static int open(const std::string &path, uint32_t index, const BucketOpenOptions &opts,
                     std::unique_ptr<BucketFile> *out);
-    ~BucketFile();
+    ~BucketFile();  // finish(), then unmap and close the files
     BucketFile(const BucketFile &) = delete;
     BucketFile &operator=(const BucketFile &) = delete;
 
-    // Trims a writable file to its last record, unmaps and closes.
-    int close();
+    // Ends the writer's use: trims the file to its last record and the
+    // companion to its entries. The mappings stay until the object goes,
+    // so pointers handed out stay valid. Idempotent.
+    int finish();
 
     // Appends count values lying back to back in data; offsets[i] receives
     // the offset of value i. Serialized per bucket.
@@ -102,6 +105,11 @@ public:
     void tally(BucketTally *t);
 
     int sync();
+    // Read-only: the writer deleted the namespace these files belonged to.
+    bool stale() const {
+        RecordIndex *idx = rindex_.load(std::memory_order_acquire);
+        return idx && idx->deleted();
+    }
     uint32_t index() const { return index_; }
     uint64_t recovered_bytes() const { return recovered_bytes_; }
 
@@ -130,6 +138,7 @@ private:
     uint64_t inode_ = 0;
     uint64_t recovered_bytes_ = 0;
     bool recovered_ = false;  // writable: recover() succeeded
+    std::atomic<bool> finished_{false};
     uint64_t fork_generation_;
 
     MappedFile raw_;  // writable: mapped; read-only: opened for pread

@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 
 #include "error.h"
 #include "roche.h"
@@ -32,6 +33,8 @@ int guarded(Body &&body) noexcept {
         return body();
     } catch (const std::bad_alloc &) {
         return fail(ROCHE_ENOMEM, "out of memory");
+    } catch (const std::length_error &) {
+        return fail(ROCHE_ENOMEM, "out of memory (a size larger than memory)");
     } catch (const std::exception &e) {
         return fail(ROCHE_EINTERNAL, std::string("internal error: ") + e.what());
     } catch (...) {
@@ -126,6 +129,15 @@ int roche_open(const char *root, const roche_options *opts, roche_db **out) {
 
 int roche_close(roche_db *db) {
     if (!db) return ROCHE_OK;
+    if (db->store->in_child()) {
+        // A thread of the parent may have held any of the handle's locks at
+        // the fork, and exists no more: touching them could hang for ever.
+        // The child's copy is left to the process's exit or exec (its lock
+        // descriptor was closed as the child started).
+        (void)db->store.release();
+        delete db;
+        return ROCHE_OK;
+    }
     int rc = guarded([&] { return db->store->close(); });
     delete db;
     return rc;
@@ -175,6 +187,8 @@ int roche_multiget(roche_db *db, const char *ns, const uint64_t *offsets, size_t
     if (!db) return null_argument("db");
     if (!out) return null_argument("out");
     if (count && !offsets) return null_argument("offsets");
+    if (count > SIZE_MAX / 64)  // more items than memory could hold their statuses and lengths
+        return fail(ROCHE_ENOMEM, "multiget of " + std::to_string(count) + " offsets");
     return guarded([&] { return db->store->multiget(ns, offsets, count, out); });
 }
 

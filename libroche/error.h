@@ -17,4 +17,8 @@ int fail_errno(const std::string &what, int err);
 
 const char *last_error();
 
+// Internal, never returned by the API: a read-only handle found its copy of
+// a namespace deleted behind it (the Store opens the namespace afresh).
+constexpr int kStale = -30990;
+
 }  // namespace roche

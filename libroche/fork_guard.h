@@ -16,4 +16,14 @@ uint64_t watch_forks();
 // Increases in a child process after each fork(); one relaxed load.
 inline uint64_t fork_generation() { return g_fork_generation.load(std::memory_order_relaxed); }
 
+// Descriptors a child of fork() must not keep: the writer lock, which
+// belongs to the open file description that fork() shares, so a child that
+// kept it would hold the store's lock after its parent closed. The child's
+// copy is closed as the child starts, before any code of the program runs
+// there. Lock-free, since a fork may happen while another thread is
+// registering. Returns a slot for forget_in_child(), or -1 when all are
+// taken (then a child keeps the lock until it exits, as before).
+int close_in_child(int fd);
+void forget_in_child(int slot);
+
 }  // namespace roche

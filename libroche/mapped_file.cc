@@ -114,7 +114,9 @@ int MappedFile::grow(uint64_t min_size, uint64_t min_step, uint64_t max_step, ui
 void MappedFile::populate_ahead(uint64_t need, uint64_t step) {
     if (need <= populated_) return;  // one madvise per step, not per page
     uint64_t to = std::min(file_size_.load(), round_up(need + step, page_size()));
-    uint64_t from = populated_ / page_size() * page_size();
+    // Pages below where the writer is now were faulted in already (or are
+    // records recovered from the file): start at need's page, not at 0.
+    uint64_t from = std::max(populated_, need > step ? need - step : 0) / page_size() * page_size();
 #ifdef MADV_POPULATE_WRITE
     if (to > from) madvise(base_.load(std::memory_order_relaxed) + from, to - from, MADV_POPULATE_WRITE);
 #endif

@@ -51,14 +51,19 @@ Namespace::Namespace(const std::string &dir, const std::string &name, const Name
     for (uint32_t i = 0; i < ROCHE_MAX_BUCKETS; i++) buckets_[i].store(nullptr);
 }
 
-Namespace::~Namespace() { close(); }
+// Scans hold the namespace (shared_ptr): the buckets, and the mappings
+// their values point into, go when the last of them lets go.
+Namespace::~Namespace() {
+    close();
+    for (uint32_t i = 0; i < ROCHE_MAX_BUCKETS; i++) delete buckets_[i].exchange(nullptr);
+}
 
 int Namespace::close() {
     closed_ = true;
     int rc = ROCHE_OK;
     for (uint32_t i = 0; i < ROCHE_MAX_BUCKETS; i++) {
-        std::unique_ptr<BucketFile> bucket(buckets_[i].exchange(nullptr));
-        int closed = bucket ? bucket->close() : ROCHE_OK;
+        BucketFile *bucket = buckets_[i].load();
+        int closed = bucket ? bucket->finish() : ROCHE_OK;
         if (rc == ROCHE_OK) rc = closed;
     }
     return rc;
@@ -171,6 +176,15 @@ int sync_directory(const std::string &dir) {
     int rc = fsync(fd) == 0 ? ROCHE_OK : fail_errno(dir + ": fsync", errno);
     ::close(fd);
     return rc;
+}
+
+bool Namespace::stale() const {
+    if (opts_.writable) return false;
+    for (uint32_t i = 0; i < bucket_count(); i++) {
+        BucketFile *b = buckets_[i].load(std::memory_order_acquire);
+        if (b && b->stale()) return true;
+    }
+    return false;
 }
 
 uint64_t Namespace::recovered_bytes() {

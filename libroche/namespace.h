@@ -43,6 +43,8 @@ public:
 
     int sync();
     uint64_t recovered_bytes();
+    // Read-only: the writer deleted this namespace (its files are gone).
+    bool stale() const;
 
     // Closing releases the files; scans that still hold the namespace see
     // closed() and stop. Callers hold lifecycle() exclusively to close and

@@ -1,6 +1,7 @@
 #include "record_index.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -46,6 +47,14 @@ uint64_t current_boot_id() {
         return h ? h : 1;
     }();
     return id;
+}
+
+void mark_deleted(const std::string &idx_path) {
+    int fd = ::open(idx_path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return;  // no companion: nothing reads it through one
+    uint32_t flags = kFlagDeleted;
+    (void)!pwrite(fd, &flags, sizeof flags, off_t(kLiveFlagsOffset));
+    ::close(fd);
 }
 
 uint64_t RecordIndex::capacity() const {

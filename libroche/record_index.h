@@ -36,6 +36,12 @@ struct IndexEntry {
 constexpr uint64_t kIndexHeaderBytes = 4096;
 constexpr uint64_t kLiveAreaOffset = 1024;
 constexpr uint64_t kLiveBootOffset = kLiveAreaOffset + 8;
+constexpr uint64_t kLiveFlagsOffset = kLiveAreaOffset + 36;  // u32
+constexpr uint32_t kFlagDeleted = 1;  // roche_delete_namespace() removed the bucket
+
+// Sets kFlagDeleted in a companion file (roche_delete_namespace(), before
+// it removes the files): readers in every process see it in their mapping.
+void mark_deleted(const std::string &idx_path);
 
 // The machine's boot id (a hash of /proc/sys/kernel/random/boot_id), or 0
 // when it cannot be read (then nothing unsynced is ever trusted).
@@ -83,6 +89,12 @@ public:
     int sync_entries(uint64_t from, uint64_t to) const {
         return file_.sync_range(kIndexHeaderBytes + from * sizeof(IndexEntry),
                                 kIndexHeaderBytes + to * sizeof(IndexEntry));
+    }
+
+    // The namespace was deleted: these files are no longer its.
+    bool deleted() const {
+        return reinterpret_cast<const std::atomic<uint32_t> *>(file_.base() + kLiveFlagsOffset)
+                   ->load(std::memory_order_relaxed) & kFlagDeleted;
     }
 
     // Read-only: maps entries up to count, which the writer has published.

@@ -20,6 +20,7 @@ int Scan::step(RecordRef *rec, uint64_t *offset, const uint8_t **value, size_t *
             // The records that exist now are the ones this scan covers: a
             // scan ends even while something appends to the bucket it walks.
             extent_ = bucket->extent();
+            if (extent_.stale) return fail(ROCHE_ENOTFOUND, ns_->dir() + ": namespace deleted during the scan");
             cursor_ = bucket->seek(extent_, from_pos_);
             entered_ = true;
         }

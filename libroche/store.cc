@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "fork_guard.h"
+#include "record_index.h"
 #include "scan.h"
 #include "values.h"
 
@@ -45,17 +46,28 @@ int Store::open(const char *root, const StoreOptions &opts, std::unique_ptr<Stor
         return fail_errno(root, errno);
     }
     if (!S_ISDIR(st.st_mode)) return fail(ROCHE_EIO, std::string(root) + ": not a directory");
-    std::unique_ptr<Store> store(new Store(root, opts));
+    // The root is kept as an absolute path: a chdir() of the program later
+    // does not move the store under the handle.
+    std::string absolute = std::filesystem::absolute(root, ec).lexically_normal().string();
+    if (ec) return fail(ROCHE_EIO, std::string(root) + ": " + ec.message());
+    while (absolute.size() > 1 && absolute.back() == '/') absolute.pop_back();
+    std::unique_ptr<Store> store(new Store(absolute, opts));
     store->fork_generation_ = watch_forks();
     if (!opts.read_only) {
-        std::string lock_path = store->root_ + "/.roche.lock";
-        store->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (store->lock_fd_ < 0) return fail_errno(lock_path, errno);
+        // The writer lock is an flock() on the root directory itself: no
+        // file that can be deleted behind the lock's back, and one lock per
+        // open of the directory, so a second handle in this process is
+        // refused as one in another process is.
+        if (access(absolute.c_str(), W_OK) != 0)
+            return fail_errno(absolute + ": cannot write to the store's root", errno);
+        store->lock_fd_ = ::open(absolute.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (store->lock_fd_ < 0) return fail_errno(absolute, errno);
         if (flock(store->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
             if (errno == EWOULDBLOCK)
                 return fail(ROCHE_ELOCKED, std::string(root) + ": another handle has it open for writing");
-            return fail_errno(lock_path, errno);
+            return fail_errno(absolute + ": locking", errno);
         }
+        store->lock_slot_ = close_in_child(store->lock_fd_);
         store->root_dirty_.store(true);
         store->root_parent_dirty_ = !existed;
         if (opts.sync == ROCHE_SYNC_PERIODIC) store->start_syncer();
@@ -66,8 +78,13 @@ int Store::open(const char *root, const StoreOptions &opts, std::unique_ptr<Stor
 
 Store::~Store() {
     close();
-    if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+    if (lock_fd_ >= 0 && fork_generation() == fork_generation_) {
+        forget_in_child(lock_slot_);  // first: a fork after the close would close a reused number
+        ::close(lock_fd_);            // releases the flock
+    }
 }
+
+bool Store::in_child() const { return fork_generation() != fork_generation_; }
 
 void Store::start_syncer() {
     syncer_ = new std::thread([this] {
@@ -118,18 +135,49 @@ int Store::release(OpenMap::iterator it) {
     return ns->close();
 }
 
+// One gate per namespace being opened, closed or deleted: the I/O of
+// opening (recovery) runs under it, not under mu_, so calls on other
+// namespaces go on meanwhile; calls on this one wait for it.
+std::shared_ptr<std::mutex> Store::gate(std::string_view name) {
+    std::lock_guard<std::mutex> lock(gates_mu_);
+    auto &g = gates_[std::string(name)];
+    if (!g) g = std::make_shared<std::mutex>();
+    return g;
+}
+
+void Store::drop_gate(std::string_view name, std::shared_ptr<std::mutex> &g) {
+    std::lock_guard<std::mutex> lock(gates_mu_);
+    auto it = gates_.find(std::string(name));
+    g.reset();
+    if (it != gates_.end() && it->second.use_count() == 1) gates_.erase(it);  // no one else waits
+}
+
 int Store::open_namespace(std::string_view name, bool create) {
-    std::unique_lock<std::shared_mutex> lock(mu_);
-    if (open_.count(name)) return ROCHE_OK;
-    NamespaceOptions no;
-    no.writable = !opts_.read_only;
-    no.create = create && !opts_.read_only;
-    no.sync_always = opts_.sync == ROCHE_SYNC_ALWAYS;
-    no.buckets = opts_.buckets;
-    std::shared_ptr<Namespace> ns;
-    int rc = Namespace::open(root_ + "/" + std::string(name), std::string(name), no, &ns);
-    if (rc == ROCHE_OK) open_.emplace(ns->name(), std::move(ns));
-    if (rc == ROCHE_OK && no.create) root_dirty_.store(true);  // it may be a new directory
+    std::shared_ptr<std::mutex> g = gate(name);
+    int rc = ROCHE_OK;
+    {
+        std::lock_guard<std::mutex> opening(*g);
+        bool open;
+        {
+            std::shared_lock<std::shared_mutex> lock(mu_);
+            open = open_.count(name) != 0;
+        }
+        if (!open) {
+            NamespaceOptions no;
+            no.writable = !opts_.read_only;
+            no.create = create && !opts_.read_only;
+            no.sync_always = opts_.sync == ROCHE_SYNC_ALWAYS;
+            no.buckets = opts_.buckets;
+            std::shared_ptr<Namespace> ns;
+            rc = Namespace::open(root_ + "/" + std::string(name), std::string(name), no, &ns);
+            if (rc == ROCHE_OK) {
+                std::unique_lock<std::shared_mutex> lock(mu_);
+                open_.emplace(ns->name(), std::move(ns));
+            }
+            if (rc == ROCHE_OK && no.create) root_dirty_.store(true);  // it may be a new directory
+        }
+    }
+    drop_gate(name, g);
     return rc;
 }
 
@@ -145,14 +193,34 @@ int Store::with_namespace(const char *ns, bool create, Fn &&fn) {
     if (rc != ROCHE_OK) return rc;
     rc = namespace_name(ns, &name);
     if (rc != ROCHE_OK) return rc;
-    for (;;) {
+    for (int fresh = 0;;) {
         {
             std::shared_lock<std::shared_mutex> lock(mu_);
             auto it = open_.find(name);
-            if (it != open_.end()) return fn(*it->second);
+            if (it != open_.end()) {
+                rc = fn(*it->second);
+                if (rc != kStale) return rc;
+            }
+        }
+        if (rc == kStale) {
+            // A read-only handle's namespace was deleted (and perhaps made
+            // again) by the writer: forget these files, and look again.
+            if (fresh++ > 2) return fail(ROCHE_ENOTFOUND, "namespace \"" + std::string(name) + "\" was deleted");
+            forget_namespace(name);
         }
         if ((rc = open_namespace(name, create)) != ROCHE_OK) return rc;
     }
+}
+
+void Store::forget_namespace(std::string_view name) {
+    std::shared_ptr<std::mutex> g = gate(name);
+    {
+        std::lock_guard<std::mutex> closing(*g);
+        std::unique_lock<std::shared_mutex> lock(mu_);
+        auto it = open_.find(name);
+        if (it != open_.end()) release(it);
+    }
+    drop_gate(name, g);
 }
 
 int Store::append(const char *ns, const char *id, const void *data, const size_t *lens,
@@ -221,6 +289,7 @@ int Store::multiget(const char *ns, const uint64_t *offsets, size_t count, roche
             prefetch(i + kPrefetchDistance);
             int status = buckets[i] ? buckets[i]->locate(offset_position(offsets[i]), &records[i])
                                     : no_bucket(space.dir(), offsets[i]);
+            if (status == kStale) return kStale;
             builder.set(i, status, status == ROCHE_OK ? records[i].length : 0);
         }
         // A copy that fails (damage, an I/O error) changes the layout: lay
@@ -249,6 +318,7 @@ int Store::multiget(const char *ns, const uint64_t *offsets, size_t count, roche
 
 int Store::scan(const char *ns, uint64_t from, std::unique_ptr<Scan> *out) {
     int rc = with_namespace(ns, false, [&](Namespace &space) {
+        if (space.stale()) return kStale;
         out->reset(new Scan(space.shared_from_this(), from));
         return ROCHE_OK;
     });
@@ -263,6 +333,7 @@ int Store::stat(const char *ns, roche_stat_info *info) {
     if (info->version != ROCHE_STAT_VERSION)
         return fail(ROCHE_EINVAL, "roche_stat_info.version must be ROCHE_STAT_VERSION");
     return with_namespace(ns, false, [&](Namespace &space) {
+        if (space.stale()) return kStale;
         BucketTally t;
         for (uint32_t i = 0; i < space.bucket_count(); i++)
             if (BucketFile *b = space.bucket(i)) b->tally(&t);
@@ -298,10 +369,18 @@ int Store::close_namespace(const char *ns) {
     std::string_view name;
     int rc = namespace_name(ns, &name);
     if (rc != ROCHE_OK) return rc;
-    std::unique_lock<std::shared_mutex> lock(mu_);
-    auto it = open_.find(name);
-    if (it == open_.end()) return fail(ROCHE_ENOTFOUND, "namespace \"" + std::string(name) + "\" is not open");
-    return release(it);
+    std::shared_ptr<std::mutex> g = gate(name);
+    {
+        std::lock_guard<std::mutex> closing(*g);  // waits for an open in progress
+        std::unique_lock<std::shared_mutex> lock(mu_);
+        auto it = open_.find(name);
+        if (it == open_.end())
+            rc = fail(ROCHE_ENOTFOUND, "namespace \"" + std::string(name) + "\" is not open");
+        else
+            rc = release(it);
+    }
+    drop_gate(name, g);
+    return rc;
 }
 
 int Store::delete_namespace(const char *ns) {
@@ -310,13 +389,34 @@ int Store::delete_namespace(const char *ns) {
     std::string_view name;
     int rc = namespace_name(ns, &name);
     if (rc != ROCHE_OK) return rc;
-    std::unique_lock<std::shared_mutex> lock(mu_);
-    auto it = open_.find(name);
-    if (it != open_.end()) release(it);
-    std::string dir = root_ + "/" + std::string(name);
+    std::shared_ptr<std::mutex> g = gate(name);
+    {
+        std::lock_guard<std::mutex> deleting(*g);  // waits for an open in progress
+        std::shared_ptr<Namespace> open;
+        {
+            std::unique_lock<std::shared_mutex> lock(mu_);
+            auto it = open_.find(name);
+            if (it != open_.end()) {
+                open = it->second;
+                release(it);
+            }
+        }
+        rc = remove_namespace_files(std::string(name));
+    }
+    drop_gate(name, g);
+    return rc;
+}
+
+// Marks every companion of the namespace deleted, so read-only handles in
+// any process stop serving it (roche.h, COMPANION FILE), then removes it.
+int Store::remove_namespace_files(const std::string &name) {
+    std::string dir = root_ + "/" + name;
     std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec))
-        return fail(ROCHE_ENOTFOUND, dir + ": no such namespace");
+    if (!std::filesystem::is_directory(dir, ec)) return fail(ROCHE_ENOTFOUND, dir + ": no such namespace");
+    for (const auto &entry : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string file = entry.path().filename().string();
+        if (file.size() > 4 && file.compare(file.size() - 4, 4, ".idx") == 0) mark_deleted(entry.path().string());
+    }
     std::filesystem::remove_all(dir, ec);
     if (ec) return fail(ROCHE_EIO, dir + ": " + ec.message());
     return ROCHE_OK;

@@ -44,6 +44,9 @@ public:
     int sync_namespace(const char *ns);
     int sync_all();  // every namespace open in this handle
     int close();               // trims and releases every namespace
+    // True in a child of fork(): the handle is the parent's, and its locks
+    // may be held by parent threads that do not exist here.
+    bool in_child() const;
 
 private:
     // Keys view each namespace's own name, so lookups allocate nothing.
@@ -56,6 +59,10 @@ private:
     template <typename Fn>
     int with_namespace(const char *ns, bool create, Fn &&fn);
     int open_namespace(std::string_view name, bool create);
+    std::shared_ptr<std::mutex> gate(std::string_view name);
+    void drop_gate(std::string_view name, std::shared_ptr<std::mutex> &g);
+    int remove_namespace_files(const std::string &name);
+    void forget_namespace(std::string_view name);
     int release(OpenMap::iterator it);
     int check_process() const;
     void start_syncer();
@@ -63,12 +70,15 @@ private:
 
     std::string root_;
     StoreOptions opts_;
-    int lock_fd_ = -1;
+    int lock_fd_ = -1;    // the root directory, flock()ed by a writer
+    int lock_slot_ = -1;  // close_in_child()'s slot for lock_fd_
     uint64_t fork_generation_;  // a child of fork() may not use this handle
     // Shared by every call for its whole length; exclusive to close or
     // delete a namespace, so no call ever runs on a released one.
     std::shared_mutex mu_;
     OpenMap open_;
+    std::mutex gates_mu_;  // guards gates_ only, never held across I/O
+    std::unordered_map<std::string, std::shared_ptr<std::mutex>> gates_;
     // The directories whose entries the next sync must make durable: the
     // root (namespaces created) and, once, the root's parent.
     std::atomic<bool> root_dirty_{false};

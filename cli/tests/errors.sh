@@ -131,8 +131,8 @@ run 1 append --file "$work"
 expect_err "roche: I/O error: $work: Is a directory"
 
 # Another writer holds the store: writes fail at once, reads and stat go on.
-exec 9> "$ROCHE_ROOT/.roche.lock"
-flock -n 9 || fail "could not take the store lock for the test"
+exec 9< "$ROCHE_ROOT"
+flock -n 9 || fail "could not take the store lock (an flock on its root directory) for the test"
 printf 'v' | run 1 append
 expect_err "roche: store locked by another writer"
 run 0 get "${offs[0]}"
