@@ -245,6 +245,18 @@ ROCHE_API int roche_options_set_sync(roche_options *opts, int policy);
  *          1..3600000. */
 ROCHE_API int roche_options_set_sync_period_ms(roche_options *opts, uint32_t period_ms);
 
+/** Bound the file descriptors the handle keeps open (as LevelDB's
+ *  max_open_files). Each bucket file open holds two (the file and its
+ *  companion); when opening a namespace would pass the bound, the
+ *  namespaces used least recently are closed first (trimmed, as by
+ *  roche_close_namespace(); the next call that uses one opens it again,
+ *  which costs a few system calls and no walk). Default: a quarter of the
+ *  process's RLIMIT_NOFILE soft limit, within 16..4096 (256 under
+ *  `ulimit -n 1024`), so the application keeps the rest. One namespace with
+ *  more buckets than the bound holds them all open regardless.
+ *  @return ROCHE_OK, or ROCHE_EINVAL for NULL opts or fewer than 4. */
+ROCHE_API int roche_options_set_max_open_files(roche_options *opts, uint32_t max_files);
+
 /* ------------------------------------------------------------------------
  * Store
  * ------------------------------------------------------------------------ */

@@ -16,7 +16,7 @@ namespace roche {
 namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
-constexpr uint64_t kMinGrowth = 1 * kMiB;   // first reservation ahead
+constexpr uint64_t kMinGrowth = 32 << 10;  // first space reserved ahead: small namespaces stay small
 constexpr uint64_t kMaxGrowth = 64 * kMiB;  // bounds zero space left by a crash
 constexpr uint64_t kPopulateStep = 4 * kMiB;  // bounds the pause of one prefault
 
@@ -64,13 +64,22 @@ int BucketFile::open(const std::string &path, uint32_t index, const BucketOpenOp
     int rc = opts.writable ? bucket->recover() : bucket->raw_.open(path, O_RDONLY);
     if (rc == ROCHE_ENOTFOUND) return fail(ROCHE_ENOTFOUND, path + ": no such bucket file");
     if (rc != ROCHE_OK) return rc;
+    bucket->count_files(opts.writable ? 2 : 1);
     *out = std::move(bucket);
     return ROCHE_OK;
 }
 
 // The mappings go only with the object: a value a scan handed out stays
 // readable until the scan lets go of the namespace, whoever closed it.
-BucketFile::~BucketFile() { finish(); }
+BucketFile::~BucketFile() {
+    finish();
+    count_files(-held_files_.load());
+}
+
+void BucketFile::count_files(int n) {
+    held_files_.fetch_add(n, std::memory_order_relaxed);
+    if (opts_.open_files) opts_.open_files->fetch_add(n, std::memory_order_relaxed);
+}
 
 int BucketFile::finish() {
     if (finished_.exchange(true)) return ROCHE_OK;
@@ -141,7 +150,7 @@ int BucketFile::check_linked() {
 int BucketFile::grow_for(uint64_t pos, uint64_t bytes, uint64_t count) {
     if (pos + bytes > raw_.size()) {
         int rc = check_linked();
-        if (rc == ROCHE_OK) rc = raw_.grow(pos + bytes, kMinGrowth, kMaxGrowth, kMiB);
+        if (rc == ROCHE_OK) rc = raw_.grow(pos + bytes, kMinGrowth, kMaxGrowth, 4096);
         if (rc != ROCHE_OK) return rc;
     }
     if (count + 1 > windex_.capacity()) return windex_.reserve(count + 1);  // and the sentinel
@@ -235,6 +244,7 @@ RecordIndex *BucketFile::reader_index(bool look_again) {
     if (opened->open_read_only(idx_path) != ROCHE_OK) return nullptr;  // none yet: headers only
     rindex_owner_ = std::move(opened);
     rindex_.store(rindex_owner_.get(), std::memory_order_release);
+    count_files(1);
     return rindex_owner_.get();
 }
 

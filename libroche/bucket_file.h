@@ -34,6 +34,8 @@ struct BucketOpenOptions {
     bool writable = false;
     bool create = false;  // create the files when missing (writable only)
     bool sync_always = false;
+    uint32_t buckets = 1;  // the namespace's bucket count, recorded in the companion
+    std::atomic<int64_t> *open_files = nullptr;  // counts the descriptors held
 };
 
 // What walking a bucket found: valid records and the damaged ones.
@@ -111,6 +113,12 @@ public:
         return idx && idx->deleted();
     }
     uint32_t index() const { return index_; }
+    // The namespace's bucket count as the companion records it (0: none).
+    uint32_t recorded_buckets() {
+        if (opts_.writable) return recorded_buckets_;
+        RecordIndex *idx = reader_index(true);
+        return idx ? idx->recorded_buckets() : 0;
+    }
     uint64_t recovered_bytes() const { return recovered_bytes_; }
 
 private:
@@ -139,6 +147,9 @@ private:
     uint64_t recovered_bytes_ = 0;
     bool recovered_ = false;  // writable: recover() succeeded
     std::atomic<bool> finished_{false};
+    uint32_t recorded_buckets_ = 0;
+    std::atomic<int> held_files_{0};  // descriptors counted in opts_.open_files
+    void count_files(int n);
     uint64_t fork_generation_;
 
     MappedFile raw_;  // writable: mapped; read-only: opened for pread

@@ -122,7 +122,9 @@ int BucketFile::recover() {
     // chain may hold records whose entries were lost: keep those bytes.
     if ((rc = cut_tail(pos, size, !state.same_boot || building)) != ROCHE_OK) return rc;
     if ((rc = windex_.cut(n, pos)) != ROCHE_OK) return rc;
-    windex_.claim(inode_, n);
+    // The count the namespace hashes over: at least what was recorded.
+    recorded_buckets_ = std::max(windex_.recorded_buckets(), opts_.buckets);
+    windex_.claim(inode_, n, recorded_buckets_);
     end_.store(pos);
     count_.store(n);
     // After a reboot the walk read every record back from the disk: they

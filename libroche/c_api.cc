@@ -114,6 +114,14 @@ int roche_options_set_sync_period_ms(roche_options *opts, uint32_t period_ms) {
     return ROCHE_OK;
 }
 
+int roche_options_set_max_open_files(roche_options *opts, uint32_t max_files) {
+    if (!opts) return null_argument("opts");
+    if (max_files < 4)
+        return fail(ROCHE_EINVAL, "max open files must be at least 4, not " + std::to_string(max_files));
+    opts->store.max_open_files = max_files;
+    return ROCHE_OK;
+}
+
 int roche_open(const char *root, const roche_options *opts, roche_db **out) {
     if (out) *out = nullptr;
     if (!root) return null_argument("root");

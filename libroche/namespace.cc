@@ -47,22 +47,42 @@ thread_local uint32_t t_thread_slot = UINT32_MAX;
 }  // namespace
 
 Namespace::Namespace(const std::string &dir, const std::string &name, const NamespaceOptions &opts)
-    : dir_(dir), name_(name), opts_(opts), buckets_(new std::atomic<BucketFile *>[ROCHE_MAX_BUCKETS]) {
-    for (uint32_t i = 0; i < ROCHE_MAX_BUCKETS; i++) buckets_[i].store(nullptr);
-}
+    : dir_(dir), name_(name), opts_(opts) {}
 
 // Scans hold the namespace (shared_ptr): the buckets, and the mappings
 // their values point into, go when the last of them lets go.
 Namespace::~Namespace() {
     close();
-    for (uint32_t i = 0; i < ROCHE_MAX_BUCKETS; i++) delete buckets_[i].exchange(nullptr);
+    for (auto &chunk : chunks_) {
+        std::atomic<BucketFile *> *slots = chunk.exchange(nullptr);
+        if (!slots) continue;
+        for (uint32_t i = 0; i < kChunk; i++) delete slots[i].exchange(nullptr);
+        delete[] slots;
+    }
+}
+
+std::atomic<BucketFile *> *Namespace::slot(uint32_t index, bool make) {
+    if (index >= ROCHE_MAX_BUCKETS) return nullptr;
+    std::atomic<BucketFile *> *slots = chunks_[index / kChunk].load(std::memory_order_acquire);
+    if (!slots && make) {  // callers that make hold open_mu_
+        slots = new std::atomic<BucketFile *>[kChunk];
+        for (uint32_t i = 0; i < kChunk; i++) slots[i].store(nullptr, std::memory_order_relaxed);
+        chunks_[index / kChunk].store(slots, std::memory_order_release);
+    }
+    return slots ? &slots[index % kChunk] : nullptr;
+}
+
+BucketFile *Namespace::loaded(uint32_t index) const {
+    if (index >= ROCHE_MAX_BUCKETS) return nullptr;
+    std::atomic<BucketFile *> *slots = chunks_[index / kChunk].load(std::memory_order_acquire);
+    return slots ? slots[index % kChunk].load(std::memory_order_acquire) : nullptr;
 }
 
 int Namespace::close() {
     closed_ = true;
     int rc = ROCHE_OK;
-    for (uint32_t i = 0; i < ROCHE_MAX_BUCKETS; i++) {
-        BucketFile *bucket = buckets_[i].load();
+    for (uint32_t i = 0; i < bucket_count(); i++) {
+        BucketFile *bucket = loaded(i);
         int closed = bucket ? bucket->finish() : ROCHE_OK;
         if (rc == ROCHE_OK) rc = closed;
     }
@@ -72,30 +92,32 @@ int Namespace::close() {
 int Namespace::open(const std::string &dir, const std::string &name, const NamespaceOptions &opts,
                     std::shared_ptr<Namespace> *out) {
     struct stat st;
+    bool made = false;
     if (stat(dir.c_str(), &st) != 0) {
         if (errno != ENOENT) return fail_errno(dir, errno);
         if (!opts.create) return fail(ROCHE_ENOTFOUND, dir + ": no such namespace");
         if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return fail_errno(dir, errno);
+        made = true;
     } else if (!S_ISDIR(st.st_mode)) {
         return fail(ROCHE_EIO, dir + ": not a directory");
     }
     std::shared_ptr<Namespace> ns(new Namespace(dir, name, opts));
     ns->dir_dirty_.store(opts.writable);  // its files may be new: the first sync makes them durable
+    std::lock_guard<std::mutex> lock(ns->open_mu_);
     int rc = ns->open_existing_buckets();
     if (rc != ROCHE_OK) return rc;
+    // Ids hash over the most buckets this namespace ever had: the option
+    // (a writer's), the count its companions recorded, its files.
+    uint32_t count = std::max(ns->bucket_count(), opts.writable ? opts.buckets : 1u);
+    for (uint32_t i = 0; i < ns->bucket_count(); i++)
+        if (BucketFile *b = ns->loaded(i)) count = std::max(count, b->recorded_buckets());
+    ns->hash_buckets_ = std::min<uint32_t>(count, ROCHE_MAX_BUCKETS);
+    ns->bucket_count_.store(ns->hash_buckets_, std::memory_order_release);
     if (opts.writable) {
-        // All bucket files exist from the start, so the bucket count can be
-        // read back from the directory and never shrinks.
-        uint32_t count = std::max(ns->bucket_count(), opts.buckets);
-        for (uint32_t i = 0; i < count; i++) {
-            if (!ns->buckets_[i].load() && (rc = ns->open_bucket(i, true)) != ROCHE_OK) return rc;
-        }
         // Under ROCHE_SYNC_ALWAYS an append is durable when it returns, and
-        // so must be the names of the files and the directory it went into.
-        if (opts.sync_always) {
-            if ((rc = sync_directory(dir)) != ROCHE_OK) return rc;
-            if ((rc = sync_directory(dir.substr(0, dir.rfind('/')))) != ROCHE_OK) return rc;
-        }
+        // so must be the directory it went into.
+        if (opts.sync_always && made && (rc = sync_directory(dir.substr(0, dir.rfind('/')))) != ROCHE_OK)
+            return rc;
     }
     *out = std::move(ns);
     return ROCHE_OK;
@@ -107,46 +129,61 @@ int Namespace::open_existing_buckets() {
     int rc = ROCHE_OK;
     while (struct dirent *e = readdir(d)) {
         uint32_t index;
-        if (parse_bucket_name(e->d_name, &index) && !buckets_[index].load() &&
-            (rc = open_bucket(index, false)) != ROCHE_OK)
+        if (parse_bucket_name(e->d_name, &index) && !loaded(index) && (rc = open_bucket(index, false)) != ROCHE_OK)
             break;
     }
     closedir(d);
     return rc;
 }
 
+// Called with open_mu_ held.
 int Namespace::open_bucket(uint32_t index, bool create) {
     BucketOpenOptions bo;
     bo.writable = opts_.writable;
     bo.create = create;
     bo.sync_always = opts_.sync_always;
+    bo.buckets = hash_buckets_;
+    bo.open_files = opts_.open_files;
     std::unique_ptr<BucketFile> file;
     int rc = BucketFile::open(bucket_path(dir_, index), index, bo, &file);
     if (rc != ROCHE_OK) return rc;
-    buckets_[index].store(file.release(), std::memory_order_release);
+    slot(index, true)->store(file.release(), std::memory_order_release);
     uint32_t count = bucket_count_.load();
     while (count < index + 1 && !bucket_count_.compare_exchange_weak(count, index + 1)) {
     }
+    if (create) dir_dirty_.store(true);
     return ROCHE_OK;
 }
 
 BucketFile *Namespace::bucket(uint32_t index) {
     if (index >= ROCHE_MAX_BUCKETS) return nullptr;
-    BucketFile *b = buckets_[index].load(std::memory_order_acquire);
+    BucketFile *b = loaded(index);
     if (b || opts_.writable) return b;
     std::lock_guard<std::mutex> lock(open_mu_);
-    if (!buckets_[index].load() && open_bucket(index, false) != ROCHE_OK) return nullptr;
-    return buckets_[index].load();
+    if (!loaded(index) && open_bucket(index, false) != ROCHE_OK) return nullptr;
+    return loaded(index);
+}
+
+int Namespace::bucket_for_append(uint32_t index, BucketFile **out) {
+    if ((*out = loaded(index)) != nullptr) return ROCHE_OK;
+    std::lock_guard<std::mutex> lock(open_mu_);
+    if ((*out = loaded(index)) != nullptr) return ROCHE_OK;
+    int rc = open_bucket(index, true);
+    if (rc != ROCHE_OK) return rc;
+    // Under ROCHE_SYNC_ALWAYS the new files' names are made durable now.
+    if (opts_.sync_always && (rc = sync_directory(dir_)) != ROCHE_OK) return rc;
+    *out = loaded(index);
+    return ROCHE_OK;
 }
 
 void Namespace::discover_buckets() {
-    if (opts_.writable) return;  // a writer created every file it uses
+    if (opts_.writable) return;  // a writer knows every file it has
     std::lock_guard<std::mutex> lock(open_mu_);
     open_existing_buckets();     // best effort: a scan reads what it can open
 }
 
 uint32_t Namespace::bucket_for(const char *id) const {
-    uint32_t count = bucket_count();
+    uint32_t count = hash_buckets_;
     if (id) return uint32_t(crc32(0L, reinterpret_cast<const Bytef *>(id), uInt(std::strlen(id)))) % count;
     if (t_thread_slot == UINT32_MAX) t_thread_slot = g_next_thread_slot.fetch_add(1);
     return t_thread_slot % count;
@@ -154,7 +191,7 @@ uint32_t Namespace::bucket_for(const char *id) const {
 
 int Namespace::sync() {
     for (uint32_t i = 0; i < bucket_count(); i++) {
-        BucketFile *b = buckets_[i].load();
+        BucketFile *b = loaded(i);
         int rc = b ? b->sync() : ROCHE_OK;
         if (rc != ROCHE_OK) return rc;
     }
@@ -181,7 +218,7 @@ int sync_directory(const std::string &dir) {
 bool Namespace::stale() const {
     if (opts_.writable) return false;
     for (uint32_t i = 0; i < bucket_count(); i++) {
-        BucketFile *b = buckets_[i].load(std::memory_order_acquire);
+        BucketFile *b = loaded(i);
         if (b && b->stale()) return true;
     }
     return false;
@@ -190,7 +227,7 @@ bool Namespace::stale() const {
 uint64_t Namespace::recovered_bytes() {
     uint64_t total = 0;
     for (uint32_t i = 0; i < bucket_count(); i++) {
-        BucketFile *b = buckets_[i].load();
+        BucketFile *b = loaded(i);
         if (b) total += b->recovered_bytes();
     }
     return total;

@@ -1,7 +1,14 @@
-// A namespace: one directory holding the bucket files append.<n>.raw.
+// A namespace: one directory holding the bucket files append.<n>.raw (and
+// their companions).
+//
+// Bucket files are made on the first append that goes to them, so a
+// namespace costs only what it holds. The bucket count (what ids hash
+// over) is recorded in every companion, so it survives buckets that were
+// never written, and never shrinks.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -14,23 +21,26 @@ namespace roche {
 
 struct NamespaceOptions {
     bool writable = false;
-    bool create = false;  // create the directory and bucket files if missing
+    bool create = false;  // create the directory if missing
     bool sync_always = false;
     uint32_t buckets = ROCHE_DEFAULT_BUCKETS;
+    std::atomic<int64_t> *open_files = nullptr;  // the store's count of descriptors held
 };
 
 class Namespace : public std::enable_shared_from_this<Namespace> {
 public:
-    // Opens dir. Writable: every bucket file is opened and recovered, and the
-    // bucket count is max(opts.buckets, bucket files present). ROCHE_ENOTFOUND
-    // when the directory is missing and may not be created.
+    // Opens dir, and for a writable namespace opens and recovers every
+    // bucket file in it. ROCHE_ENOTFOUND when the directory is missing and
+    // may not be created.
     static int open(const std::string &dir, const std::string &name, const NamespaceOptions &opts,
                     std::shared_ptr<Namespace> *out);
     ~Namespace();
 
     // The bucket with that number, or NULL when it has no file. A read-only
-    // namespace looks again for files a writer created since.
+    // namespace looks again for a file a writer created since.
     BucketFile *bucket(uint32_t index);
+    // Writable: the bucket, its files made if this is its first append.
+    int bucket_for_append(uint32_t index, BucketFile **out);
 
     // Where an append goes: crc32(id) % buckets, or the calling thread's own
     // bucket when id is NULL.
@@ -39,7 +49,8 @@ public:
     // Read-only: opens bucket files a writer in another process has created
     // since, so a new scan sees every bucket. No-op when writable.
     void discover_buckets();
-    uint32_t bucket_count() const { return bucket_count_.load(std::memory_order_relaxed); }
+    // Buckets a scan walks: every bucket that may have a file.
+    uint32_t bucket_count() const { return bucket_count_.load(std::memory_order_acquire); }
 
     int sync();
     uint64_t recovered_bytes();
@@ -55,20 +66,35 @@ public:
     const std::string &dir() const { return dir_; }
     const std::string &name() const { return name_; }
 
+    // For the store's least-recently-used list of open namespaces.
+    void touch(uint64_t tick) {
+        if (last_used_.load(std::memory_order_relaxed) != tick) last_used_.store(tick, std::memory_order_relaxed);
+    }
+    uint64_t last_used() const { return last_used_.load(std::memory_order_relaxed); }
+
 private:
+    // Bucket slots in chunks made on demand: a namespace of one bucket does
+    // not pay for 8191 of them.
+    static constexpr uint32_t kChunk = 64;
+    static constexpr uint32_t kChunks = (ROCHE_MAX_BUCKETS + kChunk - 1) / kChunk;
+
     Namespace(const std::string &dir, const std::string &name, const NamespaceOptions &opts);
     int open_bucket(uint32_t index, bool create);
     int open_existing_buckets();
+    std::atomic<BucketFile *> *slot(uint32_t index, bool make);
+    BucketFile *loaded(uint32_t index) const;
 
     std::string dir_;
     std::string name_;
     NamespaceOptions opts_;
-    std::unique_ptr<std::atomic<BucketFile *>[]> buckets_;
-    std::atomic<uint32_t> bucket_count_{0};  // highest bucket number + 1
+    std::atomic<std::atomic<BucketFile *> *> chunks_[kChunks] = {};
+    std::atomic<uint32_t> bucket_count_{0};  // highest bucket number with a file + 1, or more
+    uint32_t hash_buckets_ = 1;              // what ids hash over (writable)
     std::mutex open_mu_;                     // serializes opening bucket files
     std::shared_mutex lifecycle_mu_;
     bool closed_ = false;
     std::atomic<bool> dir_dirty_{false};  // files created here since the last sync
+    std::atomic<uint64_t> last_used_{0};
 };
 
 // fsyncs a directory, so the names created in it survive a machine crash.

@@ -132,20 +132,20 @@ int RecordIndex::reset() {
     return ROCHE_OK;
 }
 
-void RecordIndex::claim(uint64_t raw_inode, uint64_t count) {
+void RecordIndex::claim(uint64_t raw_inode, uint64_t count, uint32_t buckets) {
     uint8_t *area = file_.base() + kLiveAreaOffset;
     publish(count);
+    std::memcpy(file_.base() + kLiveBucketsOffset, &buckets, sizeof buckets);
     uint64_t boot = current_boot_id();
     std::memcpy(area + 8, &boot, 8);
     std::memcpy(area + 16, &raw_inode, 8);
-    std::atomic_thread_fence(std::memory_order_release);
-    std::memcpy(area, &kLiveMagic, 8);
+    reinterpret_cast<std::atomic<uint64_t> *>(area)->store(kLiveMagic, std::memory_order_release);
 }
 
 int RecordIndex::reserve(uint64_t count) {
     uint64_t need = kIndexHeaderBytes + count * sizeof(IndexEntry);
     if (need <= file_.size()) return ROCHE_OK;
-    return file_.grow(need, 16u << 10, 16u << 20, 4096);
+    return file_.grow(need, 4096, 16u << 20, 4096);  // doubling, from one page
 }
 
 void RecordIndex::populate_ahead(uint64_t count) {

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "mapped_file.h"
@@ -37,6 +38,7 @@ constexpr uint64_t kIndexHeaderBytes = 4096;
 constexpr uint64_t kLiveAreaOffset = 1024;
 constexpr uint64_t kLiveBootOffset = kLiveAreaOffset + 8;
 constexpr uint64_t kLiveFlagsOffset = kLiveAreaOffset + 36;  // u32
+constexpr uint64_t kLiveBucketsOffset = kLiveAreaOffset + 40;  // u32: the namespace's bucket count
 constexpr uint32_t kFlagDeleted = 1;  // roche_delete_namespace() removed the bucket
 
 // Sets kFlagDeleted in a companion file (roche_delete_namespace(), before
@@ -79,8 +81,15 @@ public:
     // The live count: entries whole in the page cache.
     uint64_t published() const { return live_count()->load(std::memory_order_acquire); }
     void publish(uint64_t count) { live_count()->store(count, std::memory_order_release); }
-    // Writable: stamps the live area with this boot, the raw file, count.
-    void claim(uint64_t raw_inode, uint64_t count);
+    // Writable: stamps the live area with this boot, the raw file, count,
+    // and the namespace's bucket count.
+    void claim(uint64_t raw_inode, uint64_t count, uint32_t buckets);
+    // The bucket count recorded by the last writer (0 if none).
+    uint32_t recorded_buckets() const {
+        uint32_t n;
+        std::memcpy(&n, file_.base() + kLiveBucketsOffset, sizeof n);
+        return n;
+    }
     // Writable: drops entries from count on (cut by recovery) and leaves
     // the sentinel: the records end at end.
     int cut(uint64_t count, uint64_t end);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,13 @@ int Store::open(const char *root, const StoreOptions &opts, std::unique_ptr<Stor
     while (absolute.size() > 1 && absolute.back() == '/') absolute.pop_back();
     std::unique_ptr<Store> store(new Store(absolute, opts));
     store->fork_generation_ = watch_forks();
+    store->max_open_files_ = opts.max_open_files;
+    if (!store->max_open_files_) {
+        // Room for the application's own descriptors beside ours.
+        struct rlimit limit;
+        rlim_t soft = getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+        store->max_open_files_ = int64_t(std::clamp<rlim_t>(soft / 4, 16, 4096));
+    }
     if (!opts.read_only) {
         // The writer lock is an flock() on the root directory itself: no
         // file that can be deleted behind the lock's back, and one lock per
@@ -152,7 +160,27 @@ void Store::drop_gate(std::string_view name, std::shared_ptr<std::mutex> &g) {
     if (it != gates_.end() && it->second.use_count() == 1) gates_.erase(it);  // no one else waits
 }
 
+void Store::make_room(std::string_view keep) {
+    // A namespace opens with at least one bucket: two descriptors.
+    for (int round = 0; open_files_.load(std::memory_order_relaxed) + 2 > max_open_files_ && round < 64; round++) {
+        std::string victim;
+        {
+            std::shared_lock<std::shared_mutex> lock(mu_);
+            uint64_t oldest = UINT64_MAX;
+            for (const auto &entry : open_)
+                if (entry.first != keep && entry.second->last_used() < oldest) {
+                    oldest = entry.second->last_used();
+                    victim = std::string(entry.first);
+                }
+        }
+        if (victim.empty()) return;  // nothing else open: the bound is too small for this one
+        forget_namespace(victim);
+    }
+}
+
 int Store::open_namespace(std::string_view name, bool create) {
+    tick_.fetch_add(1, std::memory_order_relaxed);
+    make_room(name);
     std::shared_ptr<std::mutex> g = gate(name);
     int rc = ROCHE_OK;
     {
@@ -168,6 +196,7 @@ int Store::open_namespace(std::string_view name, bool create) {
             no.create = create && !opts_.read_only;
             no.sync_always = opts_.sync == ROCHE_SYNC_ALWAYS;
             no.buckets = opts_.buckets;
+            no.open_files = &open_files_;
             std::shared_ptr<Namespace> ns;
             rc = Namespace::open(root_ + "/" + std::string(name), std::string(name), no, &ns);
             if (rc == ROCHE_OK) {
@@ -198,6 +227,7 @@ int Store::with_namespace(const char *ns, bool create, Fn &&fn) {
             std::shared_lock<std::shared_mutex> lock(mu_);
             auto it = open_.find(name);
             if (it != open_.end()) {
+                it->second->touch(tick_.load(std::memory_order_relaxed));
                 rc = fn(*it->second);
                 if (rc != kStale) return rc;
             }
@@ -240,8 +270,9 @@ int Store::append(const char *ns, const char *id, const void *data, const size_t
     clock_gettime(CLOCK_REALTIME, &now);
     uint64_t time_ns = uint64_t(now.tv_sec) * 1000000000u + uint64_t(now.tv_nsec);
     return with_namespace(ns, true, [&](Namespace &space) {
-        BucketFile *bucket = space.bucket(space.bucket_for(id));
-        if (!bucket) return fail(ROCHE_EINTERNAL, space.dir() + ": bucket file missing");
+        BucketFile *bucket;
+        int rc = space.bucket_for_append(space.bucket_for(id), &bucket);
+        if (rc != ROCHE_OK) return rc;
         return bucket->append(static_cast<const uint8_t *>(data), lens, count, time_ns, offsets);
     });
 }

@@ -23,6 +23,7 @@ struct StoreOptions {
     bool read_only = false;
     int sync = ROCHE_SYNC_NEVER;
     uint32_t sync_period_ms = 100;  // ROCHE_SYNC_PERIODIC
+    uint32_t max_open_files = 0;    // 0: a quarter of RLIMIT_NOFILE, within [16, 4096]
 };
 
 class Scan;
@@ -63,6 +64,9 @@ private:
     void drop_gate(std::string_view name, std::shared_ptr<std::mutex> &g);
     int remove_namespace_files(const std::string &name);
     void forget_namespace(std::string_view name);
+    // Closes the namespaces used least recently until the descriptors held
+    // leave room for another namespace (never `keep`).
+    void make_room(std::string_view keep);
     int release(OpenMap::iterator it);
     int check_process() const;
     void start_syncer();
@@ -77,6 +81,11 @@ private:
     // delete a namespace, so no call ever runs on a released one.
     std::shared_mutex mu_;
     OpenMap open_;
+    // Descriptors held by open bucket files, and the bound make_room()
+    // keeps them under; tick_ orders namespaces by last use.
+    std::atomic<int64_t> open_files_{0};
+    int64_t max_open_files_ = 256;
+    std::atomic<uint64_t> tick_{1};
     std::mutex gates_mu_;  // guards gates_ only, never held across I/O
     std::unordered_map<std::string, std::shared_ptr<std::mutex>> gates_;
     // The directories whose entries the next sync must make durable: the
