@@ -36,10 +36,13 @@
  *                                            of the 40 bytes before it
  *     bytes 1024..    live area: u64 magic "RCLIV001", u64 boot id (hash
  *                     of /proc/sys/kernel/random/boot_id), u64 inode, u64
- *                     live count of whole records, u32 reserved
- *     bytes 4096..    one 16-byte entry per record, in file order: u64
+ *                     live count of whole records, u32 reserved, u32 flags
+ *                     (1: the namespace was deleted), u32 the namespace's
+ *                     bucket count
+ *     bytes 2048..    one 16-byte entry per record, in file order: u64
  *                     position of its header, u64 XXH3-64 of header and
- *                     value, seeded with the position
+ *                     value, seeded with the position; then a sentinel
+ *                     entry whose position is where the records end
  *   A writer stores a record, then its entry, then the live count
  *   (release), so the live count is the committed end for readers in any
  *   process. roche_sync() writes the records and entries to the disk and
@@ -47,8 +50,9 @@
  *   meta pages); the newest valid one is what survives a machine crash.
  *   Entries make a seek a search (interpolation, then bisection: about one
  *   probe for evenly sized records, at most 2 log2(n)) instead of a walk.
- *   Costs: 16 bytes per record on disk and in the page cache, an XXH3 of
- *   each record when it is appended and each time it is read.
+ *   Costs: 16 bytes per record on disk and in the page cache (2 KiB for
+ *   the header), an XXH3 of each record when it is appended and each time
+ *   it is read.
  *
  * GUARANTEES (each is attacked by a test; tests/reliability/README.md)
  *   - Garbage never comes back as data. Every get, multiget and scan checks
@@ -87,11 +91,23 @@
  *     a scan at the first header that fails.
  *   - No fsync unless asked for: roche_sync(), ROCHE_SYNC_ALWAYS, or the
  *     group commit of ROCHE_SYNC_PERIODIC.
- *   - One writing process per store: an advisory lock on <root>/.roche.lock.
- *     A second writer gets ROCHE_ELOCKED at once. Any number of read-only
- *     handles, in any process, may be open beside the writer; they learn
- *     the committed end from the companion's live count, never from what
- *     the data looks like, and see the writer's new appends.
+ *   - One writing handle per store: an flock() on the root directory
+ *     itself, so no file can be deleted to defeat it. A second writer, in
+ *     this process or another, gets ROCHE_ELOCKED at once. Any number of
+ *     read-only handles, in any process, may be open beside the writer;
+ *     they learn the committed end from the companion's live count, never
+ *     from what the data looks like, and see the writer's new appends. A
+ *     namespace deleted with roche_delete_namespace() is marked in its
+ *     companions first: readers stop serving its old records and open it
+ *     afresh (a namespace removed by other means is not noticed by them).
+ *   - Namespaces are cheap: bucket files are made on the first append that
+ *     goes to them, space is reserved ahead from 32 KiB (doubling), and the
+ *     descriptors a handle holds are bounded
+ *     (roche_options_set_max_open_files()), so 100,000 namespaces work under
+ *     `ulimit -n 1024`. A namespace of one small record takes 12 KiB of
+ *     disk after close (a block of records, two pages of companion).
+ *   - Opening (and recovering) one namespace never holds up calls on
+ *     others.
  *   - A namespace directory removed behind the library's back while a
  *     writer has it open (use roche_delete_namespace() instead): appends
  *     get ROCHE_EIO from the bucket's next growth on, and roche_close()
@@ -108,12 +124,18 @@
  *   serialized; gets and scans never wait for appends. A roche_scan
  *   iterator and a roche_values result belong to one thread at a time.
  *   roche_close() must not race with other calls on the same handle.
+ *   A value a scan handed out stays readable until the next call on that
+ *   iterator, even if another thread closes or deletes its namespace
+ *   meanwhile: the mappings live as long as an iterator holds them.
  *
  * PROCESSES
  *   A handle belongs to the process that opened it. In a child of fork(),
- *   every call on it returns ROCHE_EINVAL except roche_close(), which frees
- *   the child's copy and leaves the files (and the parent's lock) alone.
- *   Open the store again in the child instead.
+ *   every call on it returns ROCHE_EINVAL except roche_close(), which
+ *   takes no lock (a parent thread may have held one at the fork) and
+ *   leaves the files alone; the child's copy of the mappings goes when the
+ *   child exits or execs. The child does not hold the writer lock, even
+ *   before it calls anything: its copy of the lock's descriptor is closed
+ *   as it starts. Open the store again in the child instead.
  *
  * ERRORS
  *   Every int-returning call returns ROCHE_OK (0) or a negative ROCHE_E*
@@ -395,7 +417,8 @@ ROCHE_API void roche_values_free(roche_values *values);
  *  companion, not a walk. A scan sees the records that existed when it
  *  reached each bucket, so it ends even while appends go on; a missing
  *  namespace scans as empty.
- *  The iterator must be freed before roche_close().
+ *  Free the iterator before roche_close() (one left over then only
+ *  returns ROCHE_ENOTFOUND, and keeps its namespace's files open).
  *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ENOMEM; ROCHE_EIO. */
 ROCHE_API int roche_scan_open(roche_db *db, const char *ns, uint64_t from,
                               roche_scan **out);
@@ -442,14 +465,16 @@ ROCHE_API void roche_scan_free(roche_scan *scan);
 ROCHE_API int roche_namespaces(roche_db *db, char **names, size_t *count);
 
 /** Close one namespace, as rochefort's close does: its files are trimmed,
- *  unmapped and closed, so its directory can be removed. The next call
- *  that uses the namespace opens it again.
+ *  unmapped and closed (once no scan iterator holds them), so its
+ *  directory can be removed. The next call that uses the namespace opens
+ *  it again; an iterator over it returns ROCHE_ENOTFOUND.
  *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ENOTFOUND (not open in this
  *          handle); ROCHE_EIO. */
 ROCHE_API int roche_close_namespace(roche_db *db, const char *ns);
 
 /** Close a namespace and delete its directory with every bucket file.
- *  Offsets into it become ROCHE_ENOTFOUND.
+ *  Offsets into it become ROCHE_ENOTFOUND, in this handle and in read-only
+ *  handles of any process (its companions are marked deleted first).
  *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_EREADONLY; ROCHE_ENOTFOUND (no
  *          such namespace); ROCHE_EIO. */
 ROCHE_API int roche_delete_namespace(roche_db *db, const char *ns);

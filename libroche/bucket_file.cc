@@ -176,7 +176,13 @@ int BucketFile::append(const uint8_t *data, const size_t *lens, size_t count, ui
         uint8_t *record = base + pos;
         if (lens[i]) std::memcpy(record + kHeaderSize, data, lens[i]);
         encode_header(record, uint32_t(lens[i]), time_ns);
-        entries[n + i] = IndexEntry{pos, record_checksum(pos, record, kHeaderSize + lens[i])};
+        uint64_t sum = record_checksum(pos, record, kHeaderSize + lens[i]);
+        // Entry n is the sentinel, whose pos (this record's) readers may be
+        // loading right now: only its sum is new.
+        if (i == 0)
+            entries[n].sum = sum;
+        else
+            entries[n + i] = IndexEntry{pos, sum};
         if (offsets) offsets[i] = make_offset(index_, pos);
         data += lens[i];
         pos += kHeaderSize + lens[i];

@@ -124,7 +124,7 @@ int RecordIndex::open_read_only(const std::string &path) {
 // last (claim()), so a reader never takes a half-written header for one.
 int RecordIndex::reset() {
     int rc = file_.truncate(0);
-    if (rc == ROCHE_OK) rc = file_.grow(kIndexHeaderBytes + 4096, 4096, 4096, 4096);
+    if (rc == ROCHE_OK) rc = file_.grow(4096, 4096, 4096, 4096);
     if (rc != ROCHE_OK) return rc;
     std::memset(file_.base(), 0, kIndexHeaderBytes);
     generation_ = 0;
@@ -136,6 +136,9 @@ void RecordIndex::claim(uint64_t raw_inode, uint64_t count, uint32_t buckets) {
     uint8_t *area = file_.base() + kLiveAreaOffset;
     publish(count);
     std::memcpy(file_.base() + kLiveBucketsOffset, &buckets, sizeof buckets);
+    // A deletion that a crash interrupted before the files went: the
+    // namespace is this writer's again.
+    reinterpret_cast<std::atomic<uint32_t> *>(file_.base() + kLiveFlagsOffset)->store(0, std::memory_order_relaxed);
     uint64_t boot = current_boot_id();
     std::memcpy(area + 8, &boot, 8);
     std::memcpy(area + 16, &raw_inode, 8);

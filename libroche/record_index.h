@@ -34,7 +34,9 @@ struct IndexEntry {
     uint64_t sum;  // record_checksum() of header and value
 };
 
-constexpr uint64_t kIndexHeaderBytes = 4096;
+// Two checkpoint sectors and the live area: a companion of a few records
+// fits one 4 KiB block with its entries.
+constexpr uint64_t kIndexHeaderBytes = 2048;
 constexpr uint64_t kLiveAreaOffset = 1024;
 constexpr uint64_t kLiveBootOffset = kLiveAreaOffset + 8;
 constexpr uint64_t kLiveFlagsOffset = kLiveAreaOffset + 36;  // u32
@@ -67,8 +69,14 @@ public:
     // Read-only: ROCHE_ENOTFOUND when there is no usable companion (yet).
     int open_read_only(const std::string &path);
 
-    // Writable: discards every entry (for a rebuild).
+    // Writable: discards every entry (a fresh companion).
     int reset();
+    // Writable: discards both checkpoints (entries about to be rebuilt).
+    void forget_checkpoints() {
+        std::memset(file_.base(), 0, kLiveAreaOffset);
+        generation_ = 0;
+        synced_count_ = 0;
+    }
     // Writable: makes room for count entries.
     int reserve(uint64_t count);
     void populate_ahead(uint64_t count);
