@@ -29,6 +29,12 @@ public:
     // Copies the value at key into out (the caller owns a copy, as with
     // roche_get). Returns false when there is none.
     virtual bool get(uint64_t key, std::string &out) = 0;
+    // Reads the value at key where it lies, without a copy (libroche's
+    // roche_get_view, LMDB's mdb_get), touching its first and last byte
+    // into *touched. Returns false for a missing key; engines without such
+    // a read leave in_place() false.
+    virtual bool in_place() const { return false; }
+    virtual bool get_in_place(uint64_t, uint64_t *) { return false; }
     // Reads n keys in one call where the engine has one; returns the total
     // bytes read, or throws if any key is missing.
     virtual size_t multiget(const uint64_t *keys, size_t n) = 0;

@@ -73,6 +73,15 @@ public:
         return true;
     }
 
+    bool in_place() const override { return true; }
+    bool get_in_place(uint64_t k, uint64_t *touched) override {
+        MDB_val value;
+        if (!lookup(k, value)) return false;
+        const auto *p = static_cast<const unsigned char *>(value.mv_data);
+        if (value.mv_size) *touched += p[0] + p[value.mv_size - 1];
+        return true;
+    }
+
     // LMDB has no multiget: a loop of gets in one snapshot.
     size_t multiget(const uint64_t *keys, size_t n) override {
         renew();

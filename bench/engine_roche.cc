@@ -40,6 +40,18 @@ public:
         return rc == ROCHE_OK;
     }
 
+    bool in_place() const override { return true; }
+    bool get_in_place(uint64_t key, uint64_t *touched) override {
+        roche_view *view = nullptr;
+        const void *data = nullptr;
+        size_t len = 0;
+        if (roche_get_view(db_, kNs, key, &view, &data, &len) != ROCHE_OK) return false;
+        const auto *p = static_cast<const unsigned char *>(data);
+        if (len) *touched += p[0] + p[len - 1];
+        roche_view_release(view);
+        return true;
+    }
+
     size_t multiget(const uint64_t *keys, size_t n) override {
         roche_values *values = nullptr;
         check(roche_multiget(db_, kNs, keys, n, &values), "roche_multiget");

@@ -175,6 +175,7 @@ void write_goals(std::ostream &md, const Table &t, const Config &config) {
     double get = ops("get", 100, 1, kRoche), lmdb = ops("get", 100, 1, "lmdb");
     double scan = ops("scan", 100, 1, kRoche), lmdb_scan = ops("scan", 100, 1, "lmdb");
     double mget = ops("multiget", 100, 1, kRoche);
+    double view = ops("get-in-place", 100, 1, kRoche);
     const Summary *rec = find(t, "recovery", 100, 1, kRoche);
     const Summary *torn = find(t, "recovery-torn-4GiB", 20, 1, kRoche);
     auto times = [](double a, double b) { return fmt("%.2fx", b > 0 ? a / b : 0); };
@@ -187,6 +188,8 @@ void write_goals(std::ostream &md, const Table &t, const Config &config) {
        << " LMDB | " << verdict(get > 0 && lmdb > 0, get >= 5e6 && get >= 5 * lmdb) << " |\n";
     md << "| scan, every record checked | >= LMDB | " << human(scan) << "/s, " << times(scan, lmdb_scan) << " LMDB | "
        << verdict(scan > 0 && lmdb_scan > 0, scan >= lmdb_scan) << " |\n";
+    md << "| get in place (roche_get_view) | >= 2x the copying get | " << human(view) << "/s, " << times(view, get)
+       << " | " << verdict(view > 0 && get > 0, view >= 2 * get) << " |\n";
     md << "| multiget | >= 10 M values/s | " << human(mget) << "/s | " << verdict(mget > 0, mget >= 10e6) << " |\n";
     md << "| recovery open of a " << config.store_mib << " MiB store after SIGKILL | < 100 ms | "
        << (rec ? fmt("%.2f ms", rec->seconds * 1e3) : "") << " | " << verdict(rec, rec && rec->seconds < 0.1)

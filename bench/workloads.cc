@@ -230,6 +230,15 @@ std::vector<Sample> run_reads(const EngineKind &kind, const std::string &dir, co
         if (!engine->get(k, value)) fail(kind.name + ": get of a stored key failed");
     out.push_back(sample("get", kind.name, kGetValueBytes, 1, gets.size(), gets.size() * kGetValueBytes,
                          seconds_since(start)));
+    if (engine->in_place()) {
+        uint64_t touched = 0;
+        start = Clock::now();
+        for (uint64_t k : gets)
+            if (!engine->get_in_place(k, &touched)) fail(kind.name + ": in-place get of a stored key failed");
+        out.push_back(sample("get-in-place", kind.name, kGetValueBytes, 1, gets.size(), gets.size() * kGetValueBytes,
+                             seconds_since(start)));
+        if (touched == 1) std::printf(" ");  // keeps the reads
+    }
 
     start = Clock::now();
     uint64_t bytes = 0;

@@ -205,6 +205,7 @@ typedef struct roche_db roche_db;           /**< an open store (opaque) */
 typedef struct roche_options roche_options; /**< open options (opaque) */
 typedef struct roche_values roche_values;   /**< result of roche_multiget() */
 typedef struct roche_scan roche_scan;       /**< a scan iterator */
+typedef struct roche_view roche_view;       /**< a pinned value (roche_get_view()) */
 
 /* ------------------------------------------------------------------------
  * Version and errors
@@ -370,6 +371,24 @@ ROCHE_API int roche_sync(roche_db *db);
  *          never got); ROCHE_ENOMEM; ROCHE_EIO. */
 ROCHE_API int roche_get(roche_db *db, const char *ns, uint64_t offset,
                         void **data, size_t *len);
+
+/** Read the value of the record at offset without copying it: *data
+ *  points at the value in the store's own mapping, checked against its
+ *  checksum, and stays valid and unchanged until roche_view_release(),
+ *  whatever happens meanwhile: appends, roche_close_namespace(),
+ *  roche_delete_namespace(), even roche_close() (the view pins the
+ *  namespace's mappings; release it before or after the close). A
+ *  read-only handle reads with pread() and has no mapping to point into:
+ *  there the view holds a copy, with the same lifetime.
+ *  @param view  receives the pin; release it with roche_view_release()
+ *  @param data  receives the value (a valid pointer even for an empty one)
+ *  @param len   receives its length
+ *  @return as roche_get(); on failure *view, *data are NULL and *len 0. */
+ROCHE_API int roche_get_view(roche_db *db, const char *ns, uint64_t offset, roche_view **view,
+                             const void **data, size_t *len);
+
+/** Release a view from roche_get_view(). NULL is a no-op. */
+ROCHE_API void roche_view_release(roche_view *view);
 
 /** Read the values at count offsets in one call.
  *  The result holds one item per offset, in request order (duplicates

@@ -343,10 +343,10 @@ int BucketFile::copy_value(const RecordRef &rec, void *dst) const {
                                         " fails its checksum (damaged, or a page the disk never got)");
     };
     if (opts_.writable) {
-        const uint8_t *p = raw_.base() + rec.pos;
-        if (record_checksum(rec.pos, p, kHeaderSize + rec.length) != rec.sum) return damaged();
-        if (rec.length) std::memcpy(dst, p + kHeaderSize, rec.length);
-        return ROCHE_OK;
+        const uint8_t *value;
+        int rc = checked_value(rec, &value);
+        if (rc == ROCHE_OK && rec.length) std::memcpy(dst, value, rec.length);
+        return rc;
     }
     if (rec.length) {
         int rc = pread_full(raw_.fd(), dst, rec.length, rec.pos + kHeaderSize, path_);
@@ -355,6 +355,15 @@ int BucketFile::copy_value(const RecordRef &rec, void *dst) const {
     if (rec.checked &&
         record_checksum(rec.pos, rec.header, static_cast<const uint8_t *>(dst), rec.length) != rec.sum)
         return damaged();
+    return ROCHE_OK;
+}
+
+int BucketFile::checked_value(const RecordRef &rec, const uint8_t **value) const {
+    const uint8_t *p = raw_.base() + rec.pos;
+    if (record_checksum(rec.pos, p, kHeaderSize + rec.length) != rec.sum)
+        return fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, rec.pos) + " of " + path_ +
+                                        " fails its checksum (damaged, or a page the disk never got)");
+    *value = p + kHeaderSize;
     return ROCHE_OK;
 }
 
@@ -415,14 +424,7 @@ int BucketFile::next(const BucketExtent &ext, uint64_t *cursor, RecordRef *rec, 
         if (*cursor >= ext.end || locate_unindexed(*cursor, rec) != ROCHE_OK) return ROCHE_DONE;
         *cursor = rec->pos + kHeaderSize + rec->length;
     }
-    if (opts_.writable) {
-        const uint8_t *p = raw_.base() + rec->pos;
-        if (record_checksum(rec->pos, p, kHeaderSize + rec->length) != rec->sum)
-            return fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, rec->pos) + " of " + path_ +
-                                            " fails its checksum (damaged, or a page the disk never got)");
-        *value = p + kHeaderSize;
-        return ROCHE_OK;
-    }
+    if (opts_.writable) return checked_value(*rec, value);
     if (scratch.size() < rec->length) scratch.resize(rec->length);
     int rc = copy_value(*rec, scratch.data());
     if (rc != ROCHE_OK) return rc;

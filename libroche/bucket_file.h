@@ -89,6 +89,9 @@ public:
     // Copies the value of a located record into dst and checks it:
     // ROCHE_ECORRUPT when it does not match its checksum.
     int copy_value(const RecordRef &rec, void *dst) const;
+    // Writable: points *value at a located record's value in the mapping,
+    // once it matches its checksum (ROCHE_ECORRUPT otherwise).
+    int checked_value(const RecordRef &rec, const uint8_t **value) const;
     // Hints that the record at pos will be read soon (mapped buckets only).
     void prefetch(uint64_t pos) const;
 

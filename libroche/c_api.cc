@@ -7,6 +7,7 @@
 #include "error.h"
 #include "roche.h"
 #include "scan.h"
+#include "namespace.h"
 #include "store.h"
 #include "values.h"
 
@@ -22,6 +23,11 @@ struct roche_db {
 
 struct roche_scan {
     std::unique_ptr<roche::Scan> scan;
+};
+
+struct roche_view {
+    std::shared_ptr<roche::Namespace> pin;  // keeps the mapping the value lies in
+    void *owned = nullptr;                  // a read-only handle's copy
 };
 
 namespace {
@@ -187,6 +193,35 @@ int roche_get(roche_db *db, const char *ns, uint64_t offset, void **data, size_t
     if (!data) return null_argument("data");
     if (!len) return null_argument("len");
     return guarded([&] { return db->store->get(ns, offset, data, len); });
+}
+
+int roche_get_view(roche_db *db, const char *ns, uint64_t offset, roche_view **view, const void **data,
+                   size_t *len) {
+    if (view) *view = nullptr;
+    if (data) *data = nullptr;
+    if (len) *len = 0;
+    if (!db) return null_argument("db");
+    if (!view) return null_argument("view");
+    if (!data) return null_argument("data");
+    if (!len) return null_argument("len");
+    return guarded([&] {
+        std::unique_ptr<roche_view> pinned(new roche_view());
+        int rc = db->store->get_view(ns, offset, &pinned->pin, &pinned->owned, data, len);
+        if (rc != ROCHE_OK) {
+            std::free(pinned->owned);
+            *data = nullptr;
+            *len = 0;
+            return rc;
+        }
+        *view = pinned.release();
+        return ROCHE_OK;
+    });
+}
+
+void roche_view_release(roche_view *view) {
+    if (!view) return;
+    std::free(view->owned);
+    delete view;
 }
 
 int roche_multiget(roche_db *db, const char *ns, const uint64_t *offsets, size_t count,

@@ -302,6 +302,28 @@ int Store::get(const char *ns, uint64_t offset, void **data, size_t *len) {
     });
 }
 
+int Store::get_view(const char *ns, uint64_t offset, std::shared_ptr<Namespace> *pin, void **owned,
+                    const void **data, size_t *len) {
+    if (opts_.read_only) {
+        int rc = get(ns, offset, owned, len);
+        if (rc == ROCHE_OK) *data = *owned;
+        return rc;
+    }
+    return with_namespace(ns, false, [&](Namespace &space) {
+        BucketFile *bucket = space.bucket(offset_bucket(offset));
+        if (!bucket) return no_bucket(space.dir(), offset);
+        RecordRef rec;
+        const uint8_t *value;
+        int rc = bucket->locate(offset_position(offset), &rec);
+        if (rc == ROCHE_OK) rc = bucket->checked_value(rec, &value);
+        if (rc != ROCHE_OK) return rc;
+        *pin = space.shared_from_this();
+        *data = value;
+        *len = rec.length;
+        return ROCHE_OK;
+    });
+}
+
 int Store::multiget(const char *ns, const uint64_t *offsets, size_t count, roche_values **out) {
     ValuesBuilder builder(count);
     int rc = with_namespace(ns, false, [&](Namespace &space) {

@@ -36,6 +36,10 @@ public:
     int append(const char *ns, const char *id, const void *data, const size_t *lens, size_t count,
                uint64_t *offsets);
     int get(const char *ns, uint64_t offset, void **data, size_t *len);
+    // The value in place: *pin keeps its namespace (and mappings) alive;
+    // a read-only handle copies it into *owned (malloc) instead.
+    int get_view(const char *ns, uint64_t offset, std::shared_ptr<Namespace> *pin, void **owned,
+                 const void **data, size_t *len);
     int multiget(const char *ns, const uint64_t *offsets, size_t count, roche_values **out);
     int scan(const char *ns, uint64_t from, std::unique_ptr<Scan> *out);
     int stat(const char *ns, roche_stat_info *info);

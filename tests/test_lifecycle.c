@@ -872,6 +872,75 @@ static void test_huge_multiget_and_reads_past_trimmed_end(void **state) {
     test_dir_free(dir);
 }
 
+/* 11. roche_get_view: the value in place, pinned until released, through
+ * appends that outgrow the file's reservation, a close or delete of its
+ * namespace, and a close of the whole handle. A read-only handle gives a
+ * copy with the same lifetime. Bad input is an error with no view. */
+static void test_get_view_pins_the_value(void **state) {
+    (void)state;
+    enum { BIG = 64 * 1024 };
+    char *dir = test_dir_new();
+    uint8_t *big = malloc(BIG);
+    assert_non_null(big);
+    for (size_t i = 0; i < BIG; i++) big[i] = (uint8_t)(i * 31 + 7);
+    for (int ending = 0; ending < 4; ending++) { /* appends, close_namespace, delete, roche_close */
+        roche_db *db = open_store(dir, 1, 0);
+        uint64_t off;
+        assert_roche_ok(roche_append(db, "pin", NULL, big, BIG, &off));
+        roche_view *view;
+        const void *data;
+        size_t len;
+        assert_roche_ok(roche_get_view(db, "pin", off, &view, &data, &len));
+        assert_int_equal(len, BIG);
+        if (ending == 0) /* 300 MiB more: the reservation is outgrown, the file mapped again */
+            for (int k = 0; k < 4800; k++) assert_roche_ok(roche_append(db, "pin", NULL, big, BIG, NULL));
+        if (ending == 1) assert_roche_ok(roche_close_namespace(db, "pin"));
+        if (ending == 2) assert_roche_ok(roche_delete_namespace(db, "pin"));
+        if (ending == 3) {
+            assert_roche_ok(roche_close(db));
+            db = NULL;
+        }
+        assert_memory_equal(data, big, BIG);
+        roche_view_release(view);
+        if (db) {
+            if (ending != 2) assert_roche_ok(roche_delete_namespace(db, "pin"));
+            assert_roche_ok(roche_close(db));
+        } else {
+            db = open_store(dir, 1, 0);
+            assert_roche_ok(roche_delete_namespace(db, "pin"));
+            assert_roche_ok(roche_close(db));
+        }
+    }
+    /* read-only: a copy, same calls */
+    roche_db *db = open_store(dir, 1, 0);
+    uint64_t off;
+    assert_roche_ok(roche_append(db, NULL, NULL, "view me", 7, &off));
+    assert_roche_ok(roche_close(db));
+    db = open_store(dir, 1, 1);
+    roche_view *view = (roche_view *)1;
+    const void *data = (const void *)1;
+    size_t len = 1;
+    assert_roche_ok(roche_get_view(db, NULL, off, &view, &data, &len));
+    assert_int_equal(len, 7);
+    assert_memory_equal(data, "view me", 7);
+    roche_view_release(view);
+    assert_roche_code(roche_get_view(db, NULL, off + 1, &view, &data, &len), ROCHE_ECORRUPT);
+    assert_null(view);
+    assert_null(data);
+    assert_int_equal(len, 0);
+    assert_roche_ok(roche_close(db));
+    db = open_store(dir, 1, 0);
+    assert_roche_code(roche_get_view(db, NULL, off + 1000, &view, &data, &len), ROCHE_ENOTFOUND);
+    assert_null(view);
+    assert_roche_code(roche_get_view(db, NULL, off, NULL, &data, &len), ROCHE_EINVAL);
+    assert_roche_code(roche_get_view(db, NULL, off, &view, NULL, &len), ROCHE_EINVAL);
+    assert_roche_code(roche_get_view(NULL, NULL, off, &view, &data, &len), ROCHE_EINVAL);
+    roche_view_release(NULL);
+    assert_roche_ok(roche_close(db));
+    free(big);
+    test_dir_free(dir);
+}
+
 int main(void) {
     if (!getcwd(original_cwd, sizeof original_cwd)) return 1;
     const struct CMUnitTest tests[] = {
@@ -884,6 +953,7 @@ int main(void) {
         cmocka_unit_test(test_stray_files_do_not_stop_a_namespace),
         cmocka_unit_test_teardown(test_root_survives_chdir, restore_cwd),
         cmocka_unit_test(test_huge_multiget_and_reads_past_trimmed_end),
+        cmocka_unit_test(test_get_view_pins_the_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
