@@ -99,7 +99,9 @@
  *     from what the data looks like, and see the writer's new appends. A
  *     namespace deleted with roche_delete_namespace() is marked in its
  *     companions first: readers stop serving its old records and open it
- *     afresh (a namespace removed by other means is not noticed by them).
+ *     afresh. A namespace removed by other means (rm -rf) is noticed
+ *     within about 100 ms: readers check their files' link count at most
+ *     that often.
  *   - Namespaces are cheap: bucket files are made on the first append that
  *     goes to them, space is reserved ahead from 32 KiB (doubling), and the
  *     descriptors a handle holds are bounded

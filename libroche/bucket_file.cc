@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -224,6 +225,25 @@ int BucketFile::sync() {
     return rc;
 }
 
+// At most every 100 ms (a coarse clock read otherwise): whether the files
+// were unlinked by other means than roche_delete_namespace().
+bool BucketFile::stale_now() {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    int64_t ms = int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+    int64_t last = last_link_check_ms_.load(std::memory_order_relaxed);
+    if (ms - last < 100 || !last_link_check_ms_.compare_exchange_strong(last, ms)) return false;
+    return stale();
+}
+
+bool BucketFile::stale() const {
+    if (opts_.writable) return false;
+    RecordIndex *idx = rindex_.load(std::memory_order_acquire);
+    if (idx && idx->deleted()) return true;
+    struct stat st;
+    return fstat(raw_.fd(), &st) == 0 && st.st_nlink == 0;
+}
+
 uint64_t BucketFile::file_size() const {
     struct stat st;
     if (fstat(raw_.fd(), &st) != 0) return 0;
@@ -295,7 +315,7 @@ int BucketFile::locate(uint64_t pos, RecordRef *rec) {
             if (rc != ROCHE_ENOTFOUND || !reader_index(true)) return rc;
             return locate(pos, rec);
         }
-        if (idx->deleted()) return fail(kStale, path_ + ": namespace deleted");
+        if (idx->deleted() || stale_now()) return fail(kStale, path_ + ": namespace deleted");
         count = idx->published();
         if (!idx->covers(count + 1)) {
             std::lock_guard<std::mutex> lock(reader_mu_);
@@ -307,8 +327,12 @@ int BucketFile::locate(uint64_t pos, RecordRef *rec) {
     uint64_t end = e[count].pos;
     uint64_t i = idx->lower_bound(pos, count, end);
     if (i < count && e[i].pos == pos) return entry_record(e, i, std::min(end, bound), rec);
-    if (pos >= end)
+    if (pos >= end) {
+        // Past the end: perhaps because these files are gone and the
+        // namespace was made again (removed by other means than roche_delete_namespace()).
+        if (stale()) return fail(kStale, path_ + ": removed");
         return fail(ROCHE_ENOTFOUND, "offset " + offset_text(index_, pos) + " is past the last record of " + path_);
+    }
     return fail(ROCHE_ECORRUPT, "no record starts at offset " + offset_text(index_, pos) +
                                     " (inside a record, or damaged)");
 }

@@ -110,11 +110,11 @@ public:
     void tally(BucketTally *t);
 
     int sync();
-    // Read-only: the writer deleted the namespace these files belonged to.
-    bool stale() const {
-        RecordIndex *idx = rindex_.load(std::memory_order_acquire);
-        return idx && idx->deleted();
-    }
+    // Read-only: the namespace these files belonged to was deleted (marked
+    // by roche_delete_namespace(), or the file unlinked by other means).
+    // A system call: for scan and stat, and gets that found nothing.
+    bool stale() const;
+    bool stale_now();  // stale(), checked at most every 100 ms
     uint32_t index() const { return index_; }
     // The namespace's bucket count as the companion records it (0: none).
     uint32_t recorded_buckets() {
@@ -171,6 +171,7 @@ private:
     std::mutex reader_mu_;
     std::atomic<RecordIndex *> rindex_{nullptr};
     std::atomic<bool> rindex_absent_{false};  // the last look found none
+    std::atomic<int64_t> last_link_check_ms_{0};
     std::unique_ptr<RecordIndex> rindex_owner_;
 };
 

@@ -941,6 +941,32 @@ static void test_get_view_pins_the_value(void **state) {
     test_dir_free(dir);
 }
 
+/* 12. A namespace removed by other means than roche_delete_namespace (rm
+ * -rf) and made again: a read-only handle notices within about 100 ms
+ * (it checks its files' link count at most that often) and reads the new
+ * records, never the old ones as current. */
+static void test_reader_notices_namespace_removed_by_hand(void **state) {
+    (void)state;
+    char *dir = test_dir_new();
+    roche_db *w = open_store(dir, 1, 0);
+    uint64_t off, again;
+    assert_roche_ok(roche_append(w, "n", NULL, "old-value", 9, &off));
+    assert_roche_ok(roche_close(w));
+    roche_db *r = open_store(dir, 1, 1);
+    assert_value(r, "n", off, "old-value", 9);
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/n'", dir);
+    assert_int_equal(system(cmd), 0);
+    w = open_store(dir, 1, 0);
+    assert_roche_ok(roche_append(w, "n", NULL, "NEW", 3, &again));
+    assert_int_equal(again, off);
+    usleep(250 * 1000);
+    assert_value(r, "n", off, "NEW", 3);
+    assert_roche_ok(roche_close(w));
+    assert_roche_ok(roche_close(r));
+    test_dir_free(dir);
+}
+
 int main(void) {
     if (!getcwd(original_cwd, sizeof original_cwd)) return 1;
     const struct CMUnitTest tests[] = {
@@ -954,6 +980,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_root_survives_chdir, restore_cwd),
         cmocka_unit_test(test_huge_multiget_and_reads_past_trimmed_end),
         cmocka_unit_test(test_get_view_pins_the_value),
+        cmocka_unit_test(test_reader_notices_namespace_removed_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
