@@ -17,8 +17,9 @@
 
 #define VALUE_BYTES 100
 
-enum { APPEND, APPEND_MANY, GET, MULTIGET, WORKLOADS };
+enum { APPEND, APPEND_MANY, GET, GET_VIEW, MULTIGET, WORKLOADS };
 static const char *const labels[WORKLOADS] = {"append (100 B)", "appendMany (batch x 100 B)", "get",
+                                              "getView (in place, closed)",
                                               "multiGet (batch per call)"};
 static double best[WORKLOADS];
 
@@ -88,6 +89,16 @@ static void run(const char *root, size_t count, size_t batch) {
         roche_free(data);
     }
     record(GET, count, t);
+
+    t = now();
+    for (size_t i = 0; i < count; i++) {
+        roche_view *view;
+        const void *data;
+        size_t len;
+        check(roche_get_view(db, "bench", offsets[i], &view, &data, &len), "get_view");
+        roche_view_release(view);
+    }
+    record(GET_VIEW, count, t);
 
     t = now();
     for (size_t from = 0; from + batch <= count; from += batch) {

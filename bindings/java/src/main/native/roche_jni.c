@@ -23,6 +23,8 @@ static jmethodID exception_of;   /* static RocheException of(int, String) */
 static jclass record_class;      /* io.roche.Record */
 static jmethodID record_init;    /* Record(long, byte[], long) */
 static jclass byte_array_class;  /* byte[] */
+static jclass view_class;        /* io.roche.ValueView */
+static jmethodID view_init;      /* ValueView(long, ByteBuffer) */
 
 static jclass global_class(JNIEnv *env, const char *name) {
     jclass local = (*env)->FindClass(env, name);
@@ -39,11 +41,13 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
     exception_class = global_class(env, "io/roche/RocheException");
     record_class = global_class(env, "io/roche/Record");
     byte_array_class = global_class(env, "[B");
-    if (!exception_class || !record_class || !byte_array_class) return JNI_ERR;
+    view_class = global_class(env, "io/roche/ValueView");
+    if (!exception_class || !record_class || !byte_array_class || !view_class) return JNI_ERR;
     exception_of = (*env)->GetStaticMethodID(env, exception_class, "of",
                                              "(ILjava/lang/String;)Lio/roche/RocheException;");
     record_init = (*env)->GetMethodID(env, record_class, "<init>", "(J[BJ)V");
-    if (!exception_of || !record_init) return JNI_ERR;
+    view_init = (*env)->GetMethodID(env, view_class, "<init>", "(JLjava/nio/ByteBuffer;)V");
+    if (!exception_of || !record_init || !view_init) return JNI_ERR;
     return JNI_VERSION_1_8;
 }
 
@@ -303,6 +307,51 @@ JNIEXPORT jbyteArray JNICALL Java_io_roche_Native_get(JNIEnv *env, jclass cls, j
     jbyteArray value = new_bytes(env, data, len);
     roche_free(data);
     return value;
+}
+
+/* A ValueView over the value in place: a direct ByteBuffer on libroche's
+ * pinned bytes (its mapping, or a read-only handle's copy) and the pin.
+ * The ValueView owns the pin once constructed; until then a failure here
+ * releases it, so every path leaves exactly one owner or none. */
+JNIEXPORT jobject JNICALL Java_io_roche_Native_getView(JNIEnv *env, jclass cls, jlong db,
+                                                       jbyteArray ns, jlong offset) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) return NULL;
+    roche_view *view = NULL;
+    const void *data = NULL;
+    size_t len = 0;
+    int rc = roche_get_view(db_of(db), n.ns.data, (uint64_t)offset, &view, &data, &len);
+    names_free(&n);
+    if (rc != ROCHE_OK) {
+        throw_code(env, rc);
+        return NULL;
+    }
+    /* A ByteBuffer's capacity is an int. */
+    if (len > INT32_MAX) {
+        roche_view_release(view);
+        throw_code(env, ROCHE_ETOOBIG);
+        return NULL;
+    }
+    /* JNI wants a writable address; the ValueView hands out only read-only
+     * duplicates of this buffer, so nothing ever writes through it. */
+    jobject buffer = (*env)->NewDirectByteBuffer(env, (void *)data, (jlong)len);
+    jobject result = NULL;
+    if (buffer) {
+        result = (*env)->NewObject(env, view_class, view_init, (jlong)(intptr_t)view, buffer);
+        (*env)->DeleteLocalRef(env, buffer);
+    }
+    if (!result) {
+        roche_view_release(view);
+        if (!(*env)->ExceptionCheck(env)) throw_oom(env);
+        return NULL;
+    }
+    return result;
+}
+
+JNIEXPORT void JNICALL Java_io_roche_Native_viewRelease(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env, (void)cls;
+    roche_view_release((roche_view *)(intptr_t)handle);
 }
 
 /* Fill a byte[][] from a multiget result; failed items stay null. */

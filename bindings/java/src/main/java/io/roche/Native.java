@@ -79,6 +79,8 @@ final class Native {
     static native void syncNamespace(long db, byte[] ns);
 
     static native byte[] get(long db, byte[] ns, long offset);
+    static native ValueView getView(long db, byte[] ns, long offset);
+    static native void viewRelease(long view);
     static native byte[][] multiGet(long db, byte[] ns, long[] offsets, int[] statuses);
 
     static native long scanOpen(long db, byte[] ns, long from);

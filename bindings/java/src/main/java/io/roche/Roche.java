@@ -161,6 +161,23 @@ public final class Roche implements AutoCloseable {
         }
     }
 
+    /**
+     * The value at offset in place, with no copy: close the view (try with
+     * resources) to release it, and use its buffer only until then; the
+     * bytes stay valid until that close, even past appends, a close or
+     * delete of the namespace, or this store's close. NotFoundException or
+     * CorruptException when there is no value there, as for {@link #get}.
+     */
+    public ValueView getView(String ns, long offset) {
+        byte[] name = namespace(ns);
+        long db = store.enter();
+        try {
+            return Native.getView(db, name, offset);
+        } finally {
+            store.leave();
+        }
+    }
+
     /** The values at offsets, in request order, each with its own status. */
     public Values multiGet(String ns, long... offsets) {
         Objects.requireNonNull(offsets, "offsets");

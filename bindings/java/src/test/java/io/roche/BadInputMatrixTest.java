@@ -151,6 +151,7 @@ class BadInputMatrixTest extends StoreFixture {
             }
         }
         assertEquals(long.class, Roche.class.getMethod("get", String.class, long.class).getParameterTypes()[1]);
+        assertEquals(long.class, Roche.class.getMethod("getView", String.class, long.class).getParameterTypes()[1]);
         assertEquals(long[].class, Roche.class.getMethod("multiGet", String.class, long[].class).getParameterTypes()[1]);
         assertEquals(long.class, Roche.class.getMethod("scan", String.class, long.class).getParameterTypes()[1]);
         for (Method m : Roche.Options.Builder.class.getDeclaredMethods()) {
@@ -314,8 +315,10 @@ class BadInputMatrixTest extends StoreFixture {
         for (long offset : bad) {
             assertCode(RocheException.ENOTFOUND, () -> db.get("o", offset));
             assertThrows(RocheException.NotFoundException.class, () -> db.get("o", offset));
+            assertCode(RocheException.ENOTFOUND, () -> db.getView("o", offset));
         }
         assertThrows(RocheException.NotFoundException.class, () -> db.get("no-such-ns", a));
+        assertThrows(RocheException.NotFoundException.class, () -> db.getView("no-such-ns", a));
         assertFalse(Files.exists(root.resolve("no-such-ns")), "a get creates no namespace");
 
         long[] mixed = new long[bad.length + 2];

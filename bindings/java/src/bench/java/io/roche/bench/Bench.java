@@ -1,6 +1,7 @@
 package io.roche.bench;
 
 import io.roche.Roche;
+import io.roche.ValueView;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -68,6 +69,17 @@ public final class Bench {
                     db.get("bench", offset);
                 }
             });
+            long[] sink = new long[1];
+            measure("getView (in place, closed)", count, () -> {
+                for (long offset : shuffled) {
+                    try (ValueView view = db.getView("bench", offset)) {
+                        sink[0] += view.length();
+                    }
+                }
+            });
+            if (sink[0] != (long) count * VALUE_BYTES) {
+                throw new AssertionError("getView read " + sink[0] + " bytes");
+            }
             measure("multiGet (batch per call)", count, () -> {
                 for (int from = 0; from + batch <= count; from += batch) {
                     db.multiGet("bench", Arrays.copyOfRange(shuffled, from, from + batch));
