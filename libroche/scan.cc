@@ -14,7 +14,8 @@ Scan::Scan(std::shared_ptr<Namespace> ns, uint64_t from)
 
 int Scan::step(RecordRef *rec, uint64_t *offset, const uint8_t **value, size_t *value_at) {
     for (; bucket_ < ns_->bucket_count(); bucket_++, entered_ = false, from_pos_ = 0) {
-        BucketFile *bucket = ns_->bucket(bucket_);
+        // The bucket is looked up once when the scan enters it, not per record.
+        BucketFile *bucket = entered_ ? current_ : (current_ = ns_->bucket(bucket_));
         if (!bucket) continue;
         if (!entered_) {
             // The records that exist now are the ones this scan covers: a
@@ -68,7 +69,7 @@ int Scan::next_batch(size_t max, uint64_t *offsets, const void **data, size_t *l
     while (n < max) {
         // A failing record ends a batch that has records: it is returned
         // alone, as the result of the next call.
-        Position before{bucket_, from_pos_, entered_, extent_, cursor_};
+        Position before{bucket_, from_pos_, entered_, extent_, cursor_, current_};
         RecordRef rec;
         uint64_t offset = 0;
         const uint8_t *value = nullptr;
@@ -78,7 +79,7 @@ int Scan::next_batch(size_t max, uint64_t *offsets, const void **data, size_t *l
         if (rc != ROCHE_OK) {
             if (n > 0) {
                 bucket_ = before.bucket, from_pos_ = before.from_pos, entered_ = before.entered;
-                extent_ = before.extent, cursor_ = before.cursor;
+                extent_ = before.extent, cursor_ = before.cursor, current_ = before.current;
                 rc = ROCHE_OK;
                 break;
             }

@@ -26,6 +26,7 @@ private:
         bool entered;
         BucketExtent extent;
         uint64_t cursor;
+        BucketFile *current;
     };
     // One step, with the namespace's lifecycle lock held. Read-only buckets
     // copy the value to the end of scratch_ (so a batch keeps every value
@@ -39,6 +40,7 @@ private:
     bool entered_ = false;  // extent_ and cursor_ describe bucket_
     BucketExtent extent_;   // what the scan covers of bucket_, fixed on entry
     uint64_t cursor_ = 0;
+    BucketFile *current_ = nullptr;  // bucket_'s file, once entered
     std::vector<uint8_t> scratch_;  // read-only values of the current call
     std::vector<uint8_t> one_;      // a read-only bucket's value, before it joins scratch_
     std::vector<std::pair<size_t, size_t>> pending_;  // (item, where in scratch_) of read-only values
