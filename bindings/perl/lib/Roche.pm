@@ -143,10 +143,16 @@ sub get {
     my $db = $self->{handle} // _closed('get');
     my ($ns) = _options(\%options, 'get', 'namespace');
     _check_offset($offset, 'get', 'offset');
-    my $rc = Roche::FFI::roche_get($db, $ns, $offset, \my $data, \my $len);
+    # One copy, from the store's mapping straight into the scalar, then the
+    # view is released, even if the copy dies. A failed call leaves no view.
+    # The caller's $@ is saved and put back by hand (cheaper than local).
+    my $rc = Roche::FFI::roche_get_view($db, $ns, $offset, \my $view, \my $data, \my $len);
     _fail($rc, "get $offset") if $rc != OK;
-    my $value = $len ? buffer_to_scalar($data, $len) : '';
-    Roche::FFI::roche_free($data);
+    my $saved = $@;
+    my $value = eval { $len ? buffer_to_scalar($data, $len) : '' };
+    Roche::FFI::roche_view_release($view);
+    die $@ unless defined $value;
+    $@ = $saved;
     return $value;
 }
 
@@ -466,9 +472,10 @@ reference of their offsets, in order. Much faster than C<append> in a loop.
 
     my $value = $db->get($offset, namespace => $ns);
 
-The value at C<$offset>, as a byte string. Croaks C<ENOTFOUND> (no such
-namespace, bucket or offset past the end) or C<ECORRUPT> (no valid record
-starts there).
+The value at C<$offset>, as a byte string, copied once from the store's
+mapping (C<roche_get_view>); the string is the caller's own. Croaks
+C<ENOTFOUND> (no such namespace, bucket or offset past the end) or
+C<ECORRUPT> (no valid record starts there).
 
 =head2 multi_get
 

@@ -37,6 +37,58 @@ subtest 'a large value' => sub {
     is($db->get($db->append($value)), $value, '1 MiB round trip');
 };
 
+# get copies the value out of the store's mapping (roche_get_view) and
+# releases the view: the scalar it returned is the caller's own.
+subtest 'a value from get outlives its namespace and the store' => sub {
+    my $store = Roche->open(fresh_root());
+    my $value = "\0kept\xff" x 20_000;    # over one page, NULs included
+    my $closed = $store->get($store->append($value, namespace => 'c'), namespace => 'c');
+    my $deleted = $store->get($store->append($value, namespace => 'd'), namespace => 'd');
+    my $empty = $store->get($store->append('', namespace => 'd'), namespace => 'd');
+    $store->close_namespace('c');
+    $store->delete_namespace('d');
+    $store->append('x' x 70_000, namespace => 'c');    # new mappings where the old ones were
+    $store->close;
+    is($closed, $value, 'after close_namespace and close');
+    is($deleted, $value, 'after delete_namespace and close');
+    is($empty, '', 'an empty value');
+    ok(defined $empty && !utf8::is_utf8($empty), 'defined, a byte string');
+    $closed .= 'mine';
+    is($closed, "${value}mine", 'the caller may change it');
+};
+
+subtest 'an empty value from a read-only store' => sub {
+    my $root = fresh_root();
+    my $writer = Roche->open($root);
+    my $offset = $writer->append('', namespace => 'e');
+    $writer->close;
+    my $reader = Roche->open($root, read_only => 1);
+    my $got = $reader->get($offset, namespace => 'e');
+    ok(defined $got && $got eq '', 'comes back as an empty string');
+    $reader->close;
+};
+
+subtest 'get releases its view even when the copy dies' => sub {
+    my $offset = $db->append('value', namespace => 'release');
+    my @released;
+    my $release = \&Roche::FFI::roche_view_release;
+    {
+        no warnings 'redefine';
+        local *Roche::FFI::roche_view_release = sub { push @released, $_[0]; $release->(@_) };
+        local *Roche::buffer_to_scalar = sub ($$) { die "copy failed\n" };
+        local $@ = 'before';
+        my $err = error_of { $db->get($offset, namespace => 'release') };
+        is($err, "copy failed\n", 'the copy\'s error is thrown');
+        is(scalar @released, 1, 'after one release');
+        ok($released[0], 'of the view');
+        @released = ();
+        is($db->get($db->append('', namespace => 'release'), namespace => 'release'), '', 'an empty value');
+        is(scalar @released, 1, 'is released too');
+        is($@, 'before', 'a get leaves $@ alone');
+    }
+    is($db->get($offset, namespace => 'release'), 'value', 'the store reads on');
+};
+
 subtest 'numbers are stored as their digits' => sub {
     is($db->get($db->append(42)), '42', 'an integer');
     is($db->get($db->append(1.5)), '1.5', 'a float');

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "test_helper"
+require "minitest/mock"
 
 class ApiTest < RocheTest
   def test_values_round_trip_as_their_bytes
@@ -29,6 +30,68 @@ class ApiTest < RocheTest
       assert_equal "".b, db.get(offset)
       assert_equal ["".b], db.multi_get([offset])
       assert_equal ["".b], db.each.map { |_offset, value, _time| value }
+    end
+  end
+
+  # get copies the value out of the store's mapping (roche_get_view) and
+  # releases the view: what it returned is the caller's own String, intact
+  # after the namespace is closed or deleted and after the store is closed.
+  def test_get_returns_a_copy_that_outlives_its_namespace
+    value = ("\0kept\xff".b * 20_000) # over one page, NULs included
+    db = open_store
+    closed = db.get(db.append(value, namespace: "c"), namespace: "c")
+    deleted = db.get(db.append(value, namespace: "d"), namespace: "d")
+    empty = db.get(db.append("", namespace: "d"), namespace: "d")
+    db.close_namespace("c")
+    db.delete_namespace("d")
+    db.append("x" * 70_000, namespace: "c") # new mappings where the old ones were
+    db.close
+    GC.start
+    assert_equal value, closed
+    assert_equal value, deleted
+    assert_equal "".b, empty
+    [closed, deleted, empty].each do |read|
+      assert_equal Encoding::BINARY, read.encoding
+      refute read.frozen?
+    end
+    closed << "mine" # the caller's to change
+    assert_equal "#{value}mine", closed
+  end
+
+  def test_get_of_an_empty_value_in_a_read_only_store
+    offset = open_store { |db| db.append("", namespace: "e") }
+    open_store(read_only: true) do |db|
+      read = db.get(offset, namespace: "e")
+      assert_equal "".b, read
+      assert_equal Encoding::BINARY, read.encoding
+    end
+  end
+
+  # The view is released even when the copy out of it raises, and the
+  # handle's guard is left: close does not wait for the failed get.
+  def test_get_releases_its_view_when_the_copy_raises
+    get_view = Roche::Native.method(:roche_get_view)
+    release = Roche::Native.method(:roche_view_release)
+    released = []
+    broken_get_view = lambda do |*args, data_at, length_at|
+      code = get_view.call(*args, data_at, length_at)
+      FFI::Pointer.new(data_at).write_pointer(FFI::Pointer::NULL) # read_bytes of NULL raises
+      code
+    end
+    counting_release = lambda do |view|
+      released << view.address
+      release.call(view)
+    end
+    open_store do |db|
+      offset = db.append("value")
+      Roche::Native.stub(:roche_get_view, broken_get_view) do
+        Roche::Native.stub(:roche_view_release, counting_release) do
+          assert_raises(FFI::NullPointerError) { db.get(offset) }
+        end
+      end
+      assert_equal 1, released.size
+      refute_equal 0, released.first
+      assert_equal "value", db.get(offset)
     end
   end
 

@@ -108,7 +108,8 @@ my %signatures = (
     roche_sync_namespace => [['opaque', 'string'] => 'int'],
     roche_sync           => [['opaque'] => 'int'],
 
-    roche_get             => [['opaque', 'string', 'uint64', 'opaque*', 'size_t*'] => 'int'],
+    roche_get_view        => [['opaque', 'string', 'uint64', 'opaque*', 'opaque*', 'size_t*'] => 'int'],
+    roche_view_release    => [['opaque'] => 'void'],
     roche_multiget        => [['opaque', 'string', 'opaque', 'size_t', 'opaque*'] => 'int'],
     roche_values_count    => [['opaque'] => 'size_t'],
     roche_values_buffer   => [['opaque', 'size_t*'] => 'opaque'],

@@ -7,7 +7,9 @@ module Roche
   class DB
     SYNC_POLICIES = { never: Native::SYNC_NEVER, always: Native::SYNC_ALWAYS }.freeze
     MAX_OFFSET = 2**64 - 1
-    private_constant :MAX_OFFSET
+    # A pointer's size, and a size_t's (unsigned long wherever ruby-ffi runs).
+    WORD = FFI::Pointer.size
+    private_constant :MAX_OFFSET, :WORD
 
     # Open the store at path; see Roche.open.
     def initialize(path, buckets: nil, read_only: false, sync: :never)
@@ -65,17 +67,23 @@ module Roche
 
     # The value at offset, as a binary String. Raises Roche::NotFound for an
     # offset past the end, Roche::Corrupt for one inside a record.
+    #
+    # The bytes are copied once, from the store's mapping (roche_get_view)
+    # straight into the String, and the view is released under the handle's
+    # guard whatever happens: its slot starts NULL (a no-op release) and
+    # libroche leaves it NULL on failure. The three output slots (view, data,
+    # length) are words of one allocation, passed by address: a
+    # MemoryPointer and a :pointer argument each cost more than the copy.
     def get(offset, namespace: nil)
       offset = offset_arg(offset)
       namespace = name_arg(namespace)
-      data = FFI::MemoryPointer.new(:pointer)
-      length = FFI::MemoryPointer.new(:size_t)
-      use { |db| check(Native.roche_get(db, namespace, offset, data, length)) }
-      value = data.read_pointer
-      begin
-        value.read_bytes(length.read(:size_t))
+      slots = FFI::MemoryPointer.new(:pointer, 3)
+      use do |db|
+        at = slots.address
+        check(Native.roche_get_view(db, namespace, offset, at, at + WORD, at + (2 * WORD)))
+        slots.get_pointer(WORD).read_bytes(slots.get_ulong(2 * WORD))
       ensure
-        Native.roche_free(value)
+        Native.roche_view_release(slots.get_pointer(0))
       end
     end
 

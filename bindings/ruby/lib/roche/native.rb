@@ -100,7 +100,12 @@ module Roche
     attach_function :roche_sync_namespace, %i[pointer string], :int, blocking: true
     attach_function :roche_sync, [:pointer], :int, blocking: true
 
-    attach_function :roche_get, %i[pointer string uint64 pointer pointer], :int
+    # The value in place (pinned until roche_view_release); DB#get copies it
+    # once into a String and releases the view. The three output arguments
+    # are addresses (uintptr_t) of words in one MemoryPointer that DB#get
+    # keeps alive across the call: cheaper than three :pointer arguments.
+    attach_function :roche_get_view, %i[pointer string uint64 uintptr_t uintptr_t uintptr_t], :int
+    attach_function :roche_view_release, [:pointer], :void
     attach_function :roche_multiget, %i[pointer string pointer size_t pointer], :int, blocking: true
     attach_function :roche_values_count, [:pointer], :size_t
     attach_function :roche_values_buffer, %i[pointer pointer], :pointer
