@@ -395,7 +395,12 @@ void BucketFile::prefetch(uint64_t pos) const {
     if (!opts_.writable) return;
     uint64_t end = end_.load(std::memory_order_relaxed);
     if (pos >= end) return;
-    __builtin_prefetch(raw_.base() + pos);
+    // The header and the start of the value (a small record whole), which
+    // the checksum reads, and the index entry the search will probe.
+    const uint8_t *p = raw_.base() + pos;
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + 64);
+    __builtin_prefetch(p + 127);
     windex_.prefetch(pos, count_.load(std::memory_order_relaxed), end);
 }
 

@@ -128,8 +128,11 @@ public:
     uint64_t lower_bound(uint64_t pos, uint64_t count, uint64_t end) const;
     // Hints that lower_bound(pos, ...) will run soon: its first probe.
     void prefetch(uint64_t pos, uint64_t count, uint64_t end) const {
-        if (count && end > pos)
-            __builtin_prefetch(entries() + uint64_t(double(pos) / double(end) * double(count) + 0.5));
+        if (count && end > pos) {
+            const IndexEntry *guess = entries() + uint64_t(double(pos) / double(end) * double(count) + 0.5);
+            __builtin_prefetch(guess);
+            __builtin_prefetch(guess + 1);  // the next entry's position ends the record
+        }
     }
 
     // Writable: the data of the first count entries (ending at end) is on
