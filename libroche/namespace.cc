@@ -143,7 +143,7 @@ int Namespace::open_bucket(uint32_t index, bool create) {
     bo.create = create;
     bo.sync_always = opts_.sync_always;
     bo.buckets = hash_buckets_;
-    bo.open_files = opts_.open_files;
+    bo.open_files = opts_.open_files.get();  // the buckets go before the namespace does
     std::unique_ptr<BucketFile> file;
     int rc = BucketFile::open(bucket_path(dir_, index), index, bo, &file);
     if (rc != ROCHE_OK) return rc;

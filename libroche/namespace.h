@@ -24,7 +24,9 @@ struct NamespaceOptions {
     bool create = false;  // create the directory if missing
     bool sync_always = false;
     uint32_t buckets = ROCHE_DEFAULT_BUCKETS;
-    std::atomic<int64_t> *open_files = nullptr;  // the store's count of descriptors held
+    // The store's count of descriptors held: shared, since a namespace a
+    // scan or view still holds may outlive the store's handle.
+    std::shared_ptr<std::atomic<int64_t>> open_files;
 };
 
 class Namespace : public std::enable_shared_from_this<Namespace> {

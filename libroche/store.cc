@@ -162,7 +162,7 @@ void Store::drop_gate(std::string_view name, std::shared_ptr<std::mutex> &g) {
 
 void Store::make_room(std::string_view keep) {
     // A namespace opens with at least one bucket: two descriptors.
-    for (int round = 0; open_files_.load(std::memory_order_relaxed) + 2 > max_open_files_ && round < 64; round++) {
+    for (int round = 0; open_files_->load(std::memory_order_relaxed) + 2 > max_open_files_ && round < 64; round++) {
         std::string victim;
         {
             std::shared_lock<std::shared_mutex> lock(mu_);
@@ -196,7 +196,7 @@ int Store::open_namespace(std::string_view name, bool create) {
             no.create = create && !opts_.read_only;
             no.sync_always = opts_.sync == ROCHE_SYNC_ALWAYS;
             no.buckets = opts_.buckets;
-            no.open_files = &open_files_;
+            no.open_files = open_files_;
             std::shared_ptr<Namespace> ns;
             rc = Namespace::open(root_ + "/" + std::string(name), std::string(name), no, &ns);
             if (rc == ROCHE_OK) {

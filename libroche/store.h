@@ -87,7 +87,7 @@ private:
     OpenMap open_;
     // Descriptors held by open bucket files, and the bound make_room()
     // keeps them under; tick_ orders namespaces by last use.
-    std::atomic<int64_t> open_files_{0};
+    std::shared_ptr<std::atomic<int64_t>> open_files_ = std::make_shared<std::atomic<int64_t>>(0);
     int64_t max_open_files_ = 256;
     std::atomic<uint64_t> tick_{1};
     std::mutex gates_mu_;  // guards gates_ only, never held across I/O
