@@ -160,7 +160,8 @@ int RecordIndex::cut(uint64_t count, uint64_t end) {
     // Readers in other processes may still hold the old live count: the
     // entries below it are zeroed (they then read as damage), never cut
     // from the file under their mapping, which would raise SIGBUS.
-    uint64_t readable = std::min(published() + 1, capacity());
+    uint64_t published_count = published();
+    uint64_t readable = published_count < capacity() ? published_count + 1 : capacity();
     if (readable > count)
         std::memset(entries() + count, 0, (readable - count) * sizeof(IndexEntry));
     uint64_t keep = kIndexHeaderBytes + std::max(count + 1, readable) * sizeof(IndexEntry);
@@ -174,6 +175,7 @@ int RecordIndex::cut(uint64_t count, uint64_t end) {
 }
 
 int RecordIndex::cover(uint64_t count) {
+    if (count > kMaxEntries) return fail(ROCHE_ECORRUPT, path() + ": a count no bucket can hold (damaged)");
     return file_.cover(kIndexHeaderBytes + count * sizeof(IndexEntry));
 }
 

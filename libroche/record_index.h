@@ -37,6 +37,9 @@ struct IndexEntry {
 // Two checkpoint sectors and the live area: a companion of a few records
 // fits one 4 KiB block with its entries.
 constexpr uint64_t kIndexHeaderBytes = 2048;
+// More entries than a bucket file of 2^50 bytes can hold records: a count
+// past this is damage, never a size to compute with.
+constexpr uint64_t kMaxEntries = uint64_t(1) << 46;
 constexpr uint64_t kLiveAreaOffset = 1024;
 constexpr uint64_t kLiveBootOffset = kLiveAreaOffset + 8;
 constexpr uint64_t kLiveFlagsOffset = kLiveAreaOffset + 36;  // u32
@@ -118,6 +121,7 @@ public:
     // covers() says whether that is needed; cover() needs the caller's lock.
     int cover(uint64_t count);
     bool covers(uint64_t count) const {
+        if (count > kMaxEntries) return false;
         uint64_t need = kIndexHeaderBytes + count * sizeof(IndexEntry);
         return need <= file_.mapped() && need <= file_.size();
     }
