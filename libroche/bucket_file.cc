@@ -361,11 +361,12 @@ int BucketFile::locate_unindexed(uint64_t pos, RecordRef *rec) {
     return ROCHE_OK;
 }
 
+int BucketFile::checksum_failed(uint64_t pos) const {
+    return fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, pos) + " of " + path_ +
+                                    " fails its checksum (damaged, or a page the disk never got)");
+}
+
 int BucketFile::copy_value(const RecordRef &rec, void *dst) const {
-    auto damaged = [&] {
-        return fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, rec.pos) + " of " + path_ +
-                                        " fails its checksum (damaged, or a page the disk never got)");
-    };
     if (opts_.writable) {
         const uint8_t *value;
         int rc = checked_value(rec, &value);
@@ -378,15 +379,13 @@ int BucketFile::copy_value(const RecordRef &rec, void *dst) const {
     }
     if (rec.checked &&
         record_checksum(rec.pos, rec.header, static_cast<const uint8_t *>(dst), rec.length) != rec.sum)
-        return damaged();
+        return checksum_failed(rec.pos);
     return ROCHE_OK;
 }
 
 int BucketFile::checked_value(const RecordRef &rec, const uint8_t **value) const {
     const uint8_t *p = raw_.base() + rec.pos;
-    if (record_checksum(rec.pos, p, kHeaderSize + rec.length) != rec.sum)
-        return fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, rec.pos) + " of " + path_ +
-                                        " fails its checksum (damaged, or a page the disk never got)");
+    if (record_checksum(rec.pos, p, kHeaderSize + rec.length) != rec.sum) return checksum_failed(rec.pos);
     *value = p + kHeaderSize;
     return ROCHE_OK;
 }

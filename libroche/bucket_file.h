@@ -134,6 +134,7 @@ private:
     int close_writable();
     int restore_unlinked(uint64_t end);
     int check_linked();
+    int checksum_failed(uint64_t pos) const;  // ROCHE_ECORRUPT, with the detail
     int grow_for(uint64_t pos, uint64_t bytes, uint64_t count);
     // Read-only: the companion, once a writer has made it.
     // look_again: try to open it even if the last try found none.

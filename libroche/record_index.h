@@ -41,7 +41,6 @@ constexpr uint64_t kIndexHeaderBytes = 2048;
 // past this is damage, never a size to compute with.
 constexpr uint64_t kMaxEntries = uint64_t(1) << 46;
 constexpr uint64_t kLiveAreaOffset = 1024;
-constexpr uint64_t kLiveBootOffset = kLiveAreaOffset + 8;
 constexpr uint64_t kLiveFlagsOffset = kLiveAreaOffset + 36;  // u32
 constexpr uint64_t kLiveBucketsOffset = kLiveAreaOffset + 40;  // u32: the namespace's bucket count
 constexpr uint32_t kFlagDeleted = 1;  // roche_delete_namespace() removed the bucket

@@ -445,14 +445,10 @@ int Store::delete_namespace(const char *ns) {
     std::shared_ptr<std::mutex> g = gate(name);
     {
         std::lock_guard<std::mutex> deleting(*g);  // waits for an open in progress
-        std::shared_ptr<Namespace> open;
         {
             std::unique_lock<std::shared_mutex> lock(mu_);
             auto it = open_.find(name);
-            if (it != open_.end()) {
-                open = it->second;
-                release(it);
-            }
+            if (it != open_.end()) release(it);
         }
         rc = remove_namespace_files(std::string(name));
     }
