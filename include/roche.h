@@ -106,8 +106,8 @@
  *     goes to them, space is reserved ahead from 32 KiB (doubling), and the
  *     descriptors a handle holds are bounded
  *     (roche_options_set_max_open_files()), so 100,000 namespaces work under
- *     `ulimit -n 1024`. A namespace of one small record takes 12 KiB of
- *     disk after close (a block of records, two pages of companion).
+ *     `ulimit -n 1024`. A namespace of one small record takes 8 KiB of
+ *     disk after close (a block of records, a block of companion).
  *   - Opening (and recovering) one namespace never holds up calls on
  *     others.
  *   - A namespace directory removed behind the library's back while a
