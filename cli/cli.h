@@ -100,6 +100,7 @@ int run_scan(const Args &args);
 int run_stat(const Args &args);
 int run_verify(const Args &args);
 int run_delete_namespace(const Args &args);
+int run_cursor(const Args &args);
 
 }  // namespace cli
 

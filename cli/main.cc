@@ -26,6 +26,7 @@ const char kGlobalUsage[] =
     "  stat                   namespaces, buckets, records, bytes, times, damage\n"
     "  verify                 check every record; report damaged ranges\n"
     "  delete-namespace NAME  delete a namespace and its bucket files\n"
+    "  cursor SUBCOMMAND      consumer cursors: list, get, set, delete\n"
     "\n"
     "Global options (before or after the command):\n"
     "  --root DIR      the store (default: $ROCHE_ROOT, else ./roche-data)\n"
@@ -139,6 +140,18 @@ const std::vector<Command> &commands() {
          "usage: roche delete-namespace NAME\n"
          "\n"
          "Deletes the namespace NAME with every bucket file. Offsets into it are gone.\n"},
+        {"cursor", run_cursor, 1, kMany, ":h", {},
+         "usage: roche cursor [--ns NAME] list | get CURSOR | set CURSOR OFFSET... | delete CURSOR\n"
+         "\n"
+         "A cursor is a named position in a namespace: one offset per bucket, where\n"
+         "a consumer goes on (roche_cursor_commit()).\n"
+         "  list                    the namespace's cursors, one per line, sorted\n"
+         "  get CURSOR              its offsets, one per line\n"
+         "  set CURSOR OFFSET...    commit these decimal offsets, creating the cursor\n"
+         "  delete CURSOR           delete it\n"
+         "The store is opened read-only (cursors are consumer state), so these run\n"
+         "beside a process that has it open for writing; a set is on the disk when\n"
+         "the command returns.\n"},
     };
     return table;
 }

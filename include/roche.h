@@ -29,20 +29,25 @@
  *   Each bucket file append.<n>.raw has a companion append.<n>.idx in the
  *   same directory. It is what the format lacks: a checksum of every value,
  *   and a published end. Little-endian:
- *     bytes 0..63     synced checkpoint 0  } u64 magic "RCHIX001", u64
+ *     bytes 0..63     synced checkpoint 0  } u64 magic "RCHIX002", u64
  *     bytes 512..575  synced checkpoint 1  } generation, u64 records, u64
  *                                            end (bytes), u64 inode (for
- *                                            tools; not checked), u64 XXH3
- *                                            of the 40 bytes before it
+ *                                            tools; not checked), u64 first
+ *                                            record kept (entry number),
+ *                                            u64 its position, u64 XXH3 of
+ *                                            the 56 bytes before it
  *     bytes 1024..    live area: u64 magic "RCLIV001", u64 boot id (hash
  *                     of /proc/sys/kernel/random/boot_id), u64 inode, u64
  *                     live count of whole records, u32 reserved, u32 flags
  *                     (1: the namespace was deleted), u32 the namespace's
- *                     bucket count
+ *                     bucket count, u32 reserved, u64 first record kept
+ *                     (entry number; retention), u64 its position
  *     bytes 2048..    one 16-byte entry per record, in file order: u64
  *                     position of its header, u64 XXH3-64 of header and
  *                     value, seeded with the position; then a sentinel
- *                     entry whose position is where the records end
+ *                     entry whose position is where the records end.
+ *                     Entries (and bucket file bytes) before the first
+ *                     record kept may be holes: retention freed them
  *   A writer stores a record, then its entry, then the live count
  *   (release), so the live count is the committed end for readers in any
  *   process. roche_sync() writes the records and entries to the disk and
@@ -188,6 +193,10 @@ extern "C" {
 #define ROCHE_ELOCKED (-30907)   /**< another handle has the store open for writing */
 #define ROCHE_EREADONLY (-30908) /**< write call on a read-only handle */
 #define ROCHE_EINTERNAL (-30909) /**< a bug in libroche; please report it */
+#define ROCHE_ETIMEDOUT (-30910) /**< roche_follow_next(): nothing new within the timeout */
+#define ROCHE_ECANCELED (-30911) /**< roche_follow_next(): woken by roche_follow_wake() */
+#define ROCHE_EDROPPED (-30912)  /**< the record was dropped by retention (roche_retain()) */
+#define ROCHE_ENOTSUP (-30913)   /**< the file system cannot do it (hole punching) */
 
 /** The longest value a record can hold: 4 GiB - 1. */
 #define ROCHE_MAX_VALUE 0xFFFFFFFFu
@@ -208,6 +217,7 @@ typedef struct roche_options roche_options; /**< open options (opaque) */
 typedef struct roche_values roche_values;   /**< result of roche_multiget() */
 typedef struct roche_scan roche_scan;       /**< a scan iterator */
 typedef struct roche_view roche_view;       /**< a pinned value (roche_get_view()) */
+typedef struct roche_follow roche_follow;   /**< a follower (roche_follow_open()) */
 
 /* ------------------------------------------------------------------------
  * Version and errors
@@ -477,6 +487,200 @@ ROCHE_API int roche_scan_next_batch(roche_scan *scan, size_t max, uint64_t *offs
 ROCHE_API void roche_scan_free(roche_scan *scan);
 
 /* ------------------------------------------------------------------------
+ * Following a namespace (tail), consumer cursors, retention
+ *
+ * These make a namespace a log, as a Kafka topic or a Chronicle Queue is:
+ * a follower reads records as they are appended, from this process or
+ * another; a cursor remembers where a named consumer stopped; retention
+ * drops the oldest records and gives their disk space back.
+ *
+ * Positions. A follower reads every bucket of the namespace, each in
+ * offset order, once each, with no gaps, including buckets created after
+ * it started. Its position is one offset per bucket: where it goes on in
+ * that bucket (the offset after the last record it returned, last + 1).
+ * Records of different buckets are not ordered with respect to each other
+ * (as Kafka's partitions are not). A follower restarted from its position
+ * (roche_follow_position(), or a cursor) misses nothing and sees nothing
+ * twice.
+ * ------------------------------------------------------------------------ */
+
+/** Flags of roche_follow_open(). */
+#define ROCHE_FOLLOW_FROM_END 1 /**< buckets with no position given start at their end now,
+                                     not at their first record */
+
+/** Start following a namespace.
+ *  @param from   positions to start at, one offset per bucket (the bucket
+ *                is the offset's own; later entries for a bucket win), or
+ *                NULL; a bucket not named starts at its first record kept
+ *                (or at its end now, with ROCHE_FOLLOW_FROM_END; buckets
+ *                made later start at their first record). A position below
+ *                the bucket's first record kept (retention dropped it) is
+ *                reported: the first call returns ROCHE_EDROPPED for it.
+ *  @param count  entries in from
+ *  @param flags  0 or ROCHE_FOLLOW_FROM_END
+ *  @param out    receives the follower; free it with roche_follow_free()
+ *                before roche_close()
+ *  A writable handle creates the namespace when it does not exist yet, so
+ *  a follower may start before the first append; a read-only handle gets
+ *  ROCHE_ENOTFOUND then. The follower outlives closes of its namespace
+ *  (roche_close_namespace(), the bound on open files): it opens it again.
+ *  @return ROCHE_OK; ROCHE_EINVAL (NULL db or out, bad name, unknown
+ *          flags); ROCHE_ENOTFOUND; ROCHE_ENOMEM; ROCHE_EIO. */
+ROCHE_API int roche_follow_open(roche_db *db, const char *ns, const uint64_t *from, size_t count,
+                                int flags, roche_follow **out);
+
+/** Start following a namespace from the position a cursor holds
+ *  (roche_cursor_commit()); a cursor that does not exist starts as
+ *  roche_follow_open() with no positions and the same flags.
+ *  @return as roche_follow_open(); ROCHE_EINVAL for a bad cursor name;
+ *          ROCHE_ECORRUPT for a cursor file that fails its checks. */
+ROCHE_API int roche_follow_open_cursor(roche_db *db, const char *ns, const char *cursor, int flags,
+                                       roche_follow **out);
+
+/** Return the next record, waiting for one when every bucket is at its
+ *  end. On ROCHE_OK, *offset, *data, *len, *time_ns describe it (any may
+ *  be NULL); *data stays valid until the next call on this follower or
+ *  roche_follow_free(). The wait is a futex on a word the writer rings
+ *  after each append, in a small file beside the buckets (<ns>/doorbell),
+ *  so a follower in another process wakes within microseconds and an idle
+ *  one uses no CPU.
+ *  @param timeout_ms  how long to wait: 0 returns at once, -1 waits until
+ *                     a record comes or roche_follow_wake()
+ *  @return ROCHE_OK; ROCHE_ETIMEDOUT (nothing new in time); ROCHE_ECANCELED
+ *          (roche_follow_wake() was called: once per wake); ROCHE_ECORRUPT
+ *          (a damaged record, *offset set; the next call goes on past it);
+ *          ROCHE_EDROPPED (retention dropped records this follower had not
+ *          read yet: *offset is where it was in that bucket; the next call
+ *          goes on from the bucket's first record kept); ROCHE_ENOTFOUND
+ *          (the namespace was deleted: by this handle, or by the writer
+ *          of a read-only handle);
+ *          ROCHE_EINVAL; ROCHE_EIO; ROCHE_ENOMEM. */
+ROCHE_API int roche_follow_next(roche_follow *follow, int timeout_ms, uint64_t *offset,
+                                const void **data, size_t *len, uint64_t *time_ns);
+
+/** Up to max records in one call, as roche_scan_next_batch() (the same
+ *  arrays and lifetimes); waits as roche_follow_next() when there is
+ *  nothing to return, and returns what there is without waiting for more.
+ *  @return ROCHE_OK with *count >= 1; otherwise *count is 0, or 1 for
+ *          ROCHE_ECORRUPT and ROCHE_EDROPPED (offsets[0] set), and the
+ *          codes of roche_follow_next(). */
+ROCHE_API int roche_follow_next_batch(roche_follow *follow, int timeout_ms, size_t max,
+                                      uint64_t *offsets, const void **data, size_t *lens,
+                                      uint64_t *times_ns, size_t *count);
+
+/** Wake a follower: the roche_follow_next() waiting on it returns
+ *  ROCHE_ECANCELED now, or the next one does at once if none is waiting.
+ *  The one call on a follower that may come from any thread (not from a
+ *  signal handler: it takes a mutex), as long as the follower is not
+ *  being freed. Other followers of the namespace wake too, find nothing
+ *  new and sleep again.
+ *  @return ROCHE_OK; ROCHE_EINVAL for NULL. */
+ROCHE_API int roche_follow_wake(roche_follow *follow);
+
+/** The follower's position: for each bucket 0..n-1 of the namespace as
+ *  the follower knows it, the offset it goes on from. Call it on the
+ *  follower's own thread (between its calls). Writes
+ *  min(n, capacity) offsets and sets *count to n, so a first call with
+ *  capacity 0 asks for the size.
+ *  @return ROCHE_OK; ROCHE_EINVAL (NULL follow or count, or NULL offsets
+ *          with capacity > 0). */
+ROCHE_API int roche_follow_position(const roche_follow *follow, uint64_t *offsets,
+                                    size_t capacity, size_t *count);
+
+/** Commit the follower's position to a cursor (roche_cursor_commit()).
+ *  @return as roche_cursor_commit(). */
+ROCHE_API int roche_follow_commit(roche_follow *follow, const char *cursor);
+
+/** Free a follower. NULL is a no-op. Not while another thread is inside a
+ *  call on it. */
+ROCHE_API void roche_follow_free(roche_follow *follow);
+
+/* Cursors: a named position in a namespace (one offset per bucket), kept
+ * in <ns>/cursor.<name>. Names follow the rules for namespaces, up to 200
+ * bytes. A commit writes one of two slots, each in its own 4 KiB block
+ * with a generation and an XXH3 check, alternately, as the companion's
+ * checkpoints are written: a crash (kill -9 or power loss) leaves the old
+ * position or the new one, never a torn one. A commit is on the disk
+ * when it returns under ROCHE_SYNC_ALWAYS, and otherwise after the next
+ * roche_sync() (or group commit) of the handle that committed it. Cursors
+ * are consumer state, so read-only handles may commit and delete them too
+ * (they write only cursor files); commits from several processes are
+ * serialized by an flock() on the cursor file. */
+
+/** Commit a position to a cursor, creating it.
+ *  @param offsets  one offset per bucket (as roche_follow_position()
+ *                  gives), at most ROCHE_MAX_BUCKETS of them
+ *  @return ROCHE_OK; ROCHE_EINVAL (NULL arguments, bad names, more than
+ *          ROCHE_MAX_BUCKETS offsets); ROCHE_ENOTFOUND (no such
+ *          namespace); ROCHE_EIO. */
+ROCHE_API int roche_cursor_commit(roche_db *db, const char *ns, const char *name,
+                                  const uint64_t *offsets, size_t count);
+
+/** Read a cursor: *offsets receives count offsets, released with
+ *  roche_free() (non-NULL even for 0).
+ *  @return ROCHE_OK; ROCHE_ENOTFOUND (no such cursor or namespace);
+ *          ROCHE_ECORRUPT (neither slot passes its checks); ROCHE_EINVAL;
+ *          ROCHE_EIO; ROCHE_ENOMEM. */
+ROCHE_API int roche_cursor_get(roche_db *db, const char *ns, const char *name,
+                               uint64_t **offsets, size_t *count);
+
+/** List a namespace's cursors, as roche_namespaces() lists namespaces
+ *  ("a\0b\0", sorted, released with roche_free()).
+ *  @return ROCHE_OK; ROCHE_ENOTFOUND (no such namespace); ROCHE_EINVAL;
+ *          ROCHE_EIO; ROCHE_ENOMEM. */
+ROCHE_API int roche_cursor_list(roche_db *db, const char *ns, char **names, size_t *count);
+
+/** Delete a cursor.
+ *  @return ROCHE_OK; ROCHE_ENOTFOUND (no such cursor); ROCHE_EINVAL;
+ *          ROCHE_EIO. */
+ROCHE_API int roche_cursor_delete(roche_db *db, const char *ns, const char *name);
+
+/* Retention drops the oldest records of each bucket and frees their disk
+ * space in place, with fallocate(FALLOC_FL_PUNCH_HOLE): offsets of the
+ * records kept do not change, and `du` drops by what was freed (in whole
+ * 4 KiB blocks: the block holding the first record kept stays). A get of
+ * a dropped offset is ROCHE_EDROPPED; scans start at the first record
+ * kept; a follower that had not read them yet gets ROCHE_EDROPPED once.
+ * What a bucket drops is a prefix: its records up to the first one that
+ * is young enough. Record times are wall-clock times of the appends, so
+ * within a bucket they rise unless the clock stepped back; where it did,
+ * the prefix ends at a record the search found young enough.
+ * Crash safety: the first record kept is made durable (a checkpoint of
+ * the bucket, after syncing it) before any block is freed, so a crash
+ * during a pass leaves every record not yet dropped intact.
+ * Values handed out in place by this handle (roche_get_view(), a scan's
+ * or a follower's *data on a writable handle) read as zeros once
+ * retention frees their block: copy what you keep while retention runs. */
+
+/** Drop, in every bucket of a namespace, the records older than
+ *  older_than_ns (a time in ns since the epoch; 0: no age limit) and then,
+ *  oldest first across buckets, as many more as needed for the records
+ *  kept to total at most max_bytes (headers included; 0: no size limit).
+ *  @param freed  receives the bytes of records dropped by this call; may
+ *                be NULL
+ *  @return ROCHE_OK (also when nothing was old enough); ROCHE_ENOTSUP
+ *          (the file system cannot punch holes: nothing is dropped);
+ *          ROCHE_EREADONLY; ROCHE_ENOTFOUND (no such namespace);
+ *          ROCHE_EINVAL; ROCHE_EIO. */
+ROCHE_API int roche_retain(roche_db *db, const char *ns, uint64_t older_than_ns, uint64_t max_bytes,
+                           uint64_t *freed);
+
+/** Retention as an open option: the writer applies roche_retain() to every
+ *  namespace it has open, about once a second, with older_than_ns = now -
+ *  max_age_ms and max_bytes per namespace. 0 turns a limit off.
+ *  @return ROCHE_OK, or ROCHE_EINVAL for NULL opts. */
+ROCHE_API int roche_options_set_retention(roche_options *opts, uint64_t max_age_ms, uint64_t max_bytes);
+
+/** The records a bucket holds now: *first is the offset of its first
+ *  record kept, *end the offset where its next record will go (equal when
+ *  it holds none). A bucket with no file has both at its offset 0.
+ *  @return ROCHE_OK; ROCHE_EINVAL (NULL, bad name, bucket >=
+ *          ROCHE_MAX_BUCKETS); ROCHE_ENOTFOUND (no such namespace);
+ *          ROCHE_EIO. */
+ROCHE_API int roche_bucket_range(roche_db *db, const char *ns, uint32_t bucket, uint64_t *first,
+                                 uint64_t *end);
+
+/* ------------------------------------------------------------------------
  * Namespaces and statistics
  * ------------------------------------------------------------------------ */
 
@@ -502,7 +706,7 @@ ROCHE_API int roche_delete_namespace(roche_db *db, const char *ns);
 
 /** Statistics of one namespace, filled by roche_stat(). Fields are only
  *  ever appended; set version to ROCHE_STAT_VERSION before the call. */
-#define ROCHE_STAT_VERSION 1
+#define ROCHE_STAT_VERSION 2
 typedef struct roche_stat_info {
     uint32_t version;         /**< in: ROCHE_STAT_VERSION */
     uint32_t buckets;         /**< bucket files in the namespace */
@@ -514,6 +718,9 @@ typedef struct roche_stat_info {
     uint64_t damaged_bytes;   /**< their total length */
     uint64_t recovered_bytes; /**< written bytes past the last good record,
                                    cut by recovery at open */
+    /* version 2 */
+    uint64_t dropped_records; /**< records dropped by retention */
+    uint64_t dropped_bytes;   /**< their bytes, headers included */
 } roche_stat_info;
 
 /** Walk a namespace, checking every record, and fill *info. Reads every

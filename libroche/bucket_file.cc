@@ -40,18 +40,6 @@ int pread_full(int fd, void *dst, size_t n, uint64_t pos, const std::string &pat
     return ROCHE_OK;
 }
 
-uint32_t header_length(const uint8_t *h) {
-    uint32_t len;
-    std::memcpy(&len, h, 4);
-    return le32toh(len);
-}
-
-uint64_t header_time(const uint8_t *h) {
-    uint64_t t;
-    std::memcpy(&t, h + 4, 8);
-    return le64toh(t);
-}
-
 std::string offset_text(uint32_t bucket, uint64_t pos) { return std::to_string(make_offset(bucket, pos)); }
 
 }  // namespace
@@ -194,6 +182,7 @@ int BucketFile::append(const uint8_t *data, const size_t *lens, size_t count, ui
     end_.store(pos, std::memory_order_release);
     count_.store(n + count, std::memory_order_release);
     windex_.publish(n + count);
+    if (opts_.doorbell) opts_.doorbell->ring();
     if (opts_.sync_always) {
         if ((rc = raw_.sync_range(start, pos)) != ROCHE_OK) return rc;
         return windex_.sync_entries(n, n + count);
@@ -204,6 +193,12 @@ int BucketFile::append(const uint8_t *data, const size_t *lens, size_t count, ui
 int BucketFile::sync() {
     if (!opts_.writable) return ROCHE_OK;
     std::lock_guard<std::mutex> sync_lock(sync_mu_);
+    return sync_locked(false);
+}
+
+// sync_mu_ held. force: write a checkpoint even with nothing new to sync
+// (retention's first record kept changed).
+int BucketFile::sync_locked(bool force) {
     uint64_t end, count;
     {
         // Only the snapshot is taken under the append lock: appends go on
@@ -214,8 +209,8 @@ int BucketFile::sync() {
     }
     // Nothing appended since this handle's last sync: nothing to write (a
     // group commit on an idle store costs no I/O).
-    if (synced_once_ && end == synced_end_) return ROCHE_OK;
-    int rc = raw_.sync_range(synced_once_ ? synced_end_ : 0, end);
+    if (synced_once_ && end == synced_end_ && !force) return ROCHE_OK;
+    int rc = raw_.sync_range(synced_once_ ? std::min(synced_end_, end) : 0, end);
     if (rc == ROCHE_OK) rc = raw_.datasync();
     if (rc == ROCHE_OK) rc = windex_.checkpoint(count, end, inode_);
     if (rc == ROCHE_OK) {
@@ -284,8 +279,8 @@ int BucketFile::entry_record(const IndexEntry *e, uint64_t i, uint64_t end, Reco
     rec->checked = true;
     uint64_t next = e[i + 1].pos;
     auto damaged = [&] {
-        return fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, rec->pos) + " of " + path_ +
-                                        " does not match its index entry (damaged)");
+        return unless_dropped(rec->pos, fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, rec->pos) +
+                                                                  " of " + path_ + " does not match its index entry (damaged)"));
     };
     if (next > end || next < rec->pos + kHeaderSize || next - rec->pos - kHeaderSize > ROCHE_MAX_VALUE)
         return damaged();
@@ -323,6 +318,7 @@ int BucketFile::locate(uint64_t pos, RecordRef *rec) {
         }
         bound = UINT64_MAX;  // pread() finds the file's end
     }
+    if (pos < idx->first_kept_pos()) return unless_dropped(pos, ROCHE_ECORRUPT);
     const IndexEntry *e = idx->entries();
     uint64_t end = e[count].pos;
     uint64_t i = idx->lower_bound(pos, count, end);
@@ -362,8 +358,22 @@ int BucketFile::locate_unindexed(uint64_t pos, RecordRef *rec) {
 }
 
 int BucketFile::checksum_failed(uint64_t pos) const {
-    return fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, pos) + " of " + path_ +
-                                    " fails its checksum (damaged, or a page the disk never got)");
+    return unless_dropped(pos, fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, pos) + " of " +
+                                                         path_ + " fails its checksum (damaged, or a page the disk never got)"));
+}
+
+int BucketFile::unless_dropped(uint64_t pos, int rc) const {
+    uint64_t first = first_kept();
+    if (pos >= first) return rc;
+    return fail(ROCHE_EDROPPED, "offset " + offset_text(index_, pos) + " of " + path_ +
+                                    " was dropped by retention (the first record kept is at " +
+                                    offset_text(index_, first) + ")");
+}
+
+uint64_t BucketFile::first_kept() const {
+    if (opts_.writable) return windex_.first_kept_pos();
+    RecordIndex *idx = rindex_.load(std::memory_order_acquire);
+    return idx ? idx->first_kept_pos() : 0;
 }
 
 int BucketFile::copy_value(const RecordRef &rec, void *dst) const {
@@ -430,7 +440,12 @@ BucketExtent BucketFile::extent() {
 }
 
 uint64_t BucketFile::seek(const BucketExtent &ext, uint64_t pos) {
-    if (ext.indexed) return (opts_.writable ? &windex_ : rindex_.load())->lower_bound(pos, ext.count, ext.end);
+    if (ext.indexed) {
+        // Scans start at the first record kept; the entries before it may
+        // be holes (zeros), which keep the positions in order for the search.
+        RecordIndex *idx = opts_.writable ? &windex_ : rindex_.load();
+        return idx->lower_bound(std::max(pos, idx->first_kept_pos()), ext.count, ext.end);
+    }
     // Without a companion a position can only be reached by walking the
     // headers from the start.
     uint64_t at = 0;
@@ -442,10 +457,11 @@ uint64_t BucketFile::seek(const BucketExtent &ext, uint64_t pos) {
 int BucketFile::next(const BucketExtent &ext, uint64_t *cursor, RecordRef *rec, const uint8_t **value,
                      std::vector<uint8_t> &scratch) {
     if (ext.indexed) {
-        uint64_t i = *cursor;
+        RecordIndex *idx = opts_.writable ? &windex_ : rindex_.load();
+        // Records retention dropped while the scan went on are passed over.
+        uint64_t i = std::max(*cursor, idx->first_kept());
         if (i >= ext.count) return ROCHE_DONE;
         *cursor = i + 1;
-        RecordIndex *idx = opts_.writable ? &windex_ : rindex_.load();
         int rc = entry_record(idx->entries(), i, ext.end, rec);
         if (rc != ROCHE_OK) return rc;
     } else {
@@ -461,12 +477,23 @@ int BucketFile::next(const BucketExtent &ext, uint64_t *cursor, RecordRef *rec, 
     return ROCHE_OK;
 }
 
+uint64_t BucketFile::cursor_position(const BucketExtent &ext, uint64_t cursor) const {
+    if (!ext.indexed) return cursor;
+    if (cursor >= ext.count) return ext.end;
+    return (opts_.writable ? &windex_ : rindex_.load())->entries()[cursor].pos;
+}
+
 void BucketFile::tally(BucketTally *t) {
     BucketExtent ext = extent();
     std::vector<uint8_t> scratch;
-    uint64_t cursor = 0;
+    uint64_t cursor = seek(ext, 0);
     RecordRef rec;
     const uint8_t *value;
+    if (ext.indexed) {
+        RecordIndex *idx = opts_.writable ? &windex_ : rindex_.load();
+        t->dropped_records += idx->first_kept();
+        t->dropped_bytes += idx->first_kept_pos();
+    }
     for (;;) {
         uint64_t before = cursor;
         int rc = next(ext, &cursor, &rec, &value, scratch);
@@ -475,7 +502,8 @@ void BucketFile::tally(BucketTally *t) {
             t->damaged_ranges++;
             if (ext.indexed) {
                 const IndexEntry *e = (opts_.writable ? &windex_ : rindex_.load())->entries();
-                t->damaged_bytes += e[before + 1].pos > e[before].pos ? e[before + 1].pos - e[before].pos : 0;
+                uint64_t i = cursor - 1;  // the record next() read
+                t->damaged_bytes += e[i + 1].pos > e[i].pos ? e[i + 1].pos - e[i].pos : 0;
             } else {
                 t->damaged_bytes += kHeaderSize + rec.length;
             }

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "doorbell.h"
 #include "mapped_file.h"
 #include "record.h"
 #include "record_index.h"
@@ -36,6 +37,7 @@ struct BucketOpenOptions {
     bool sync_always = false;
     uint32_t buckets = 1;  // the namespace's bucket count, recorded in the companion
     std::atomic<int64_t> *open_files = nullptr;  // counts the descriptors held
+    Doorbell *doorbell = nullptr;  // writable: rung after each append (the namespace's)
 };
 
 // What walking a bucket found: valid records and the damaged ones.
@@ -43,6 +45,7 @@ struct BucketTally {
     uint64_t records = 0, bytes = 0;
     uint64_t oldest_ns = 0, newest_ns = 0;
     uint64_t damaged_ranges = 0, damaged_bytes = 0;
+    uint64_t dropped_records = 0, dropped_bytes = 0;  // by retention
 };
 
 // A record found by locate(): where it is and what to check it against.
@@ -105,11 +108,31 @@ public:
     uint64_t seek(const BucketExtent &ext, uint64_t pos);
     int next(const BucketExtent &ext, uint64_t *cursor, RecordRef *rec, const uint8_t **value,
              std::vector<uint8_t> &scratch);
+    // Where the record at a cursor starts (the extent's end past its last).
+    uint64_t cursor_position(const BucketExtent &ext, uint64_t cursor) const;
 
     // Walks every record, checking each, and fills in a tally.
     void tally(BucketTally *t);
 
     int sync();
+
+    // Retention (retention.cc). The position of the first record kept:
+    // records before it were dropped (ROCHE_EDROPPED).
+    uint64_t first_kept() const;
+    // Writable: what the bucket holds now, as entry numbers.
+    struct Span {
+        uint64_t first = 0, count = 0, first_pos = 0, end = 0;
+    };
+    Span span() const;
+    uint64_t entry_pos(uint64_t i) const { return windex_.entries()[i].pos; }
+    // Writable: the first entry in [from, to) whose record is at least
+    // cutoff_ns old... young: its time >= cutoff_ns (to when none is).
+    uint64_t first_younger(uint64_t from, uint64_t to, uint64_t cutoff_ns) const;
+    // Writable: drops the records before entry `index`: makes that durable,
+    // then frees their blocks. *freed receives the bytes dropped.
+    int drop_before(uint64_t index, uint64_t *freed);
+    int check_punch_hole() { return raw_.check_punch_hole(); }
+
     // Read-only: the namespace these files belonged to was deleted (marked
     // by roche_delete_namespace(), or the file unlinked by other means).
     // A system call: for scan and stat, and gets that found nothing.
@@ -135,6 +158,10 @@ private:
     int restore_unlinked(uint64_t end);
     int check_linked();
     int checksum_failed(uint64_t pos) const;  // ROCHE_ECORRUPT, with the detail
+    // A record that failed its checks: ROCHE_EDROPPED if retention dropped
+    // it meanwhile (its blocks read as zeros now), else `rc`.
+    int unless_dropped(uint64_t pos, int rc) const;
+    int sync_locked(bool force);
     int grow_for(uint64_t pos, uint64_t bytes, uint64_t count);
     // Read-only: the companion, once a writer has made it.
     // look_again: try to open it even if the last try found none.

@@ -63,11 +63,12 @@ uint64_t data_end(int fd, uint64_t from, uint64_t to) {
     return data < 0 && errno != ENXIO ? to : end;
 }
 
-// Entries [0, n) start at 0 and rise by at least a header each.
-bool entries_in_order(const IndexEntry *e, uint64_t n) {
-    if (e[0].pos != 0) return false;
+// Entries [first, n) start at first_pos (the first record retention kept;
+// 0 and 0 without retention) and rise by at least a header each.
+bool entries_in_order(const IndexEntry *e, uint64_t first, uint64_t first_pos, uint64_t n) {
+    if (first < n && e[first].pos != first_pos) return false;
     bool ok = true;
-    for (uint64_t i = 1; i < n; i++) ok &= e[i].pos >= e[i - 1].pos + kHeaderSize;
+    for (uint64_t i = first + 1; i < n; i++) ok &= e[i].pos >= e[i - 1].pos + kHeaderSize;
     return ok;
 }
 
@@ -95,17 +96,21 @@ int BucketFile::recover() {
     // is trusted, and a record without its entry is not accepted. Only a
     // bucket with no companion at all is indexed from its headers alone.
     bool building = !state.existed;
-    uint64_t n = std::min(state.trusted, windex_.capacity()), pos = 0;
+    uint64_t n = std::min(state.trusted, windex_.capacity());
+    // Retention dropped the records before `first`: their bytes and entries
+    // may be holes, and the walk starts at the first record kept.
+    uint64_t first = std::min(state.first, n), first_pos = first ? state.first_pos : 0, pos = first_pos;
     // Searches need the trusted entries in order, records back to back from
-    // position 0. One pass over them (memory speed: tens of milliseconds for
-    // ten million records) catches a companion damaged behind the library's
-    // back; such a companion is built again from the file's headers.
-    if (n > 0 && !entries_in_order(windex_.entries(), n)) {
-        n = 0;
+    // the first kept. One pass over them (memory speed: tens of milliseconds
+    // for ten million records) catches a companion damaged behind the
+    // library's back; such a companion is built again from the file's
+    // headers.
+    if (n > first && !entries_in_order(windex_.entries(), first, first_pos, n)) {
+        n = first;
         building = true;
         windex_.forget_checkpoints();  // entries are rewritten in place: readers keep their mapping
     }
-    if (n > 0) {
+    if (n > first) {
         // Records below the committed end are kept whatever they look like
         // now: damaged ones read as ROCHE_ECORRUPT, never cut. Where they
         // end is the companion's (the sentinel entry, or the checkpoint),
@@ -119,7 +124,7 @@ int BucketFile::recover() {
         }
         // A file cut behind the library's back has lost the records that
         // ended past its new end, and their entries with them.
-        while (n > 0 && pos > size) pos = e[--n].pos;
+        while (n > first && pos > size) pos = e[--n].pos;
     }
     for (;;) {
         RecordHeader h;
@@ -141,6 +146,7 @@ int BucketFile::recover() {
     if ((rc = windex_.cut(n, pos)) != ROCHE_OK) return rc;
     // The count the namespace hashes over: at least what was recorded.
     recorded_buckets_ = std::max(windex_.recorded_buckets(), opts_.buckets);
+    windex_.set_first_kept(first, first_pos);
     windex_.claim(inode_, n, recorded_buckets_);
     end_.store(pos);
     count_.store(n);

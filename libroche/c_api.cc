@@ -4,55 +4,14 @@
 #include <new>
 #include <stdexcept>
 
-#include "error.h"
-#include "roche.h"
-#include "scan.h"
+#include "c_api.h"
 #include "namespace.h"
-#include "store.h"
 #include "values.h"
 
 using roche::fail;
 
-struct roche_options {
-    roche::StoreOptions store;
-};
-
-struct roche_db {
-    std::unique_ptr<roche::Store> store;
-};
-
-struct roche_scan {
-    std::unique_ptr<roche::Scan> scan;
-};
-
-struct roche_view {
-    std::shared_ptr<roche::Namespace> pin;  // keeps the mapping the value lies in
-    void *owned = nullptr;                  // a read-only handle's copy
-};
-
-namespace {
-
-// Runs body and maps any escaping C++ exception to a code.
-template <typename Body>
-int guarded(Body &&body) noexcept {
-    try {
-        return body();
-    } catch (const std::bad_alloc &) {
-        return fail(ROCHE_ENOMEM, "out of memory");
-    } catch (const std::length_error &) {
-        return fail(ROCHE_ENOMEM, "out of memory (a size larger than memory)");
-    } catch (const std::exception &e) {
-        return fail(ROCHE_EINTERNAL, std::string("internal error: ") + e.what());
-    } catch (...) {
-        return fail(ROCHE_EINTERNAL, "internal error");
-    }
-}
-
-int null_argument(const char *name) {
-    return fail(ROCHE_EINVAL, std::string(name) + " must not be NULL");
-}
-
-}  // namespace
+using roche::guarded;
+using roche::null_argument;
 
 extern "C" {
 
@@ -78,6 +37,10 @@ const char *roche_strerror(int code) {
     case ROCHE_ELOCKED: return "store locked by another writer";
     case ROCHE_EREADONLY: return "store is read-only";
     case ROCHE_EINTERNAL: return "internal error";
+    case ROCHE_ETIMEDOUT: return "timed out";
+    case ROCHE_ECANCELED: return "woken (canceled)";
+    case ROCHE_EDROPPED: return "dropped by retention";
+    case ROCHE_ENOTSUP: return "not supported by the file system";
     default: return "unknown error code";
     }
 }
@@ -303,19 +266,7 @@ int roche_namespaces(roche_db *db, char **names, size_t *count) {
         std::vector<std::string> list;
         int rc = db->store->namespaces(&list);
         if (rc != ROCHE_OK) return rc;
-        size_t total = 1;
-        for (auto &n : list) total += n.size() + 1;
-        char *buf = static_cast<char *>(std::malloc(total));
-        if (!buf) return fail(ROCHE_ENOMEM, "listing namespaces");
-        char *p = buf;
-        for (auto &n : list) {
-            std::memcpy(p, n.c_str(), n.size() + 1);
-            p += n.size() + 1;
-        }
-        *p = '\0';
-        *names = buf;
-        *count = list.size();
-        return ROCHE_OK;
+        return roche::pack_names(list, "namespaces", names, count);
     });
 }
 

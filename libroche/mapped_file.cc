@@ -134,6 +134,21 @@ int MappedFile::truncate(uint64_t size) {
     return ROCHE_OK;
 }
 
+int MappedFile::punch_hole(uint64_t from, uint64_t to) {
+    if (fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off_t(from), off_t(to - from)) == 0)
+        return ROCHE_OK;
+    if (errno == EOPNOTSUPP || errno == ENOSYS)
+        return fail(ROCHE_ENOTSUP, path_ + ": the file system cannot punch holes (retention needs it)");
+    return fail_errno(path_ + ": punching a hole", errno);
+}
+
+int MappedFile::check_punch_hole() {
+    struct stat st;
+    if (fstat(fd_, &st) != 0) return fail_errno(path_, errno);
+    return punch_hole(round_up(uint64_t(st.st_size), page_size()) + page_size(),
+                      round_up(uint64_t(st.st_size), page_size()) + 2 * page_size());
+}
+
 int MappedFile::cover(uint64_t need) {
     if (need <= mapped_.load() && need <= file_size_.load()) return ROCHE_OK;
     struct stat st;

@@ -40,6 +40,12 @@ public:
     void populate_ahead(uint64_t need, uint64_t step);
     // Writable: cuts the file to size bytes.
     int truncate(uint64_t size);
+    // Writable: frees the blocks of [from, to) (page aligned); they read as
+    // zeros after. ROCHE_ENOTSUP when the file system cannot.
+    int punch_hole(uint64_t from, uint64_t to);
+    // Whether punch_hole() works here, asked without freeing anything (a
+    // hole past the end of the file).
+    int check_punch_hole();
     // Read-only: maps more of the file once it holds at least need bytes.
     // ROCHE_ENOTFOUND when the file is still shorter.
     int cover(uint64_t need);

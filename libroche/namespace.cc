@@ -104,6 +104,11 @@ int Namespace::open(const std::string &dir, const std::string &name, const Names
     std::shared_ptr<Namespace> ns(new Namespace(dir, name, opts));
     ns->dir_dirty_.store(opts.writable);  // its files may be new: the first sync makes them durable
     std::lock_guard<std::mutex> lock(ns->open_mu_);
+    // Before any bucket: every append of this writer rings the doorbell.
+    if (opts.writable) {
+        int rc = ns->open_doorbell();
+        if (rc != ROCHE_OK) return rc;
+    }
     int rc = ns->open_existing_buckets();
     if (rc != ROCHE_OK) return rc;
     // Ids hash over the most buckets this namespace ever had: the option
@@ -144,6 +149,7 @@ int Namespace::open_bucket(uint32_t index, bool create) {
     bo.sync_always = opts_.sync_always;
     bo.buckets = hash_buckets_;
     bo.open_files = opts_.open_files.get();  // the buckets go before the namespace does
+    bo.doorbell = opts_.writable ? doorbell_.load() : nullptr;
     std::unique_ptr<BucketFile> file;
     int rc = BucketFile::open(bucket_path(dir_, index), index, bo, &file);
     if (rc != ROCHE_OK) return rc;
@@ -212,6 +218,25 @@ int sync_directory(const std::string &dir) {
     if (fd < 0) return fail_errno(dir, errno);
     int rc = fsync(fd) == 0 ? ROCHE_OK : fail_errno(dir + ": fsync", errno);
     ::close(fd);
+    return rc;
+}
+
+// Called with open_mu_ held.
+int Namespace::open_doorbell() {
+    if (doorbell_.load()) return ROCHE_OK;
+    std::unique_ptr<Doorbell> bell(new Doorbell());
+    int rc = bell->open(dir_);
+    if (rc != ROCHE_OK) return rc;
+    doorbell_owner_ = std::move(bell);
+    doorbell_.store(doorbell_owner_.get(), std::memory_order_release);
+    return ROCHE_OK;
+}
+
+int Namespace::doorbell(Doorbell **out) {
+    if ((*out = doorbell_.load(std::memory_order_acquire)) != nullptr) return ROCHE_OK;
+    std::lock_guard<std::mutex> lock(open_mu_);
+    int rc = open_doorbell();
+    *out = doorbell_.load();
     return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "bucket_file.h"
+#include "doorbell.h"
 #include "roche.h"
 
 namespace roche {
@@ -56,6 +57,9 @@ public:
 
     int sync();
     uint64_t recovered_bytes();
+    // The doorbell followers sleep on (doorbell.h): a writer's is made when
+    // the namespace opens; a reader's on first use.
+    int doorbell(Doorbell **out);
     // Read-only: the writer deleted this namespace (its files are gone).
     bool stale() const;
 
@@ -64,6 +68,10 @@ public:
     // shared to read.
     int close();
     bool closed() const { return closed_; }
+    // roche_delete_namespace() is removing it: followers end rather than
+    // open it again.
+    void mark_removed() { removed_.store(true); }
+    bool removed() const { return removed_.load(); }
     std::shared_mutex &lifecycle() { return lifecycle_mu_; }
     const std::string &dir() const { return dir_; }
     const std::string &name() const { return name_; }
@@ -83,6 +91,7 @@ private:
     Namespace(const std::string &dir, const std::string &name, const NamespaceOptions &opts);
     int open_bucket(uint32_t index, bool create);
     int open_existing_buckets();
+    int open_doorbell();
     std::atomic<BucketFile *> *slot(uint32_t index, bool make);
     BucketFile *loaded(uint32_t index) const;
 
@@ -92,9 +101,12 @@ private:
     std::atomic<std::atomic<BucketFile *> *> chunks_[kChunks] = {};
     std::atomic<uint32_t> bucket_count_{0};  // highest bucket number with a file + 1, or more
     uint32_t hash_buckets_ = 1;              // what ids hash over (writable)
-    std::mutex open_mu_;                     // serializes opening bucket files
+    std::mutex open_mu_;                     // serializes opening bucket files and the doorbell
+    std::atomic<Doorbell *> doorbell_{nullptr};
+    std::unique_ptr<Doorbell> doorbell_owner_;
     std::shared_mutex lifecycle_mu_;
     bool closed_ = false;
+    std::atomic<bool> removed_{false};
     std::atomic<bool> dir_dirty_{false};  // files created here since the last sync
     std::atomic<uint64_t> last_used_{0};
 };

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include <endian.h>
+
 namespace roche {
 
 constexpr size_t kHeaderSize = 16;
@@ -31,6 +33,19 @@ void encode_header(uint8_t *dst, uint32_t length, uint64_t time_ns);
 // True when the 16 bytes at src are a header whose CRC matches. The length is
 // only trusted after this check, and callers still bound it by the file.
 bool decode_header(const uint8_t *src, RecordHeader *out);
+
+// The fields of a header already checked (or about to be checked against
+// its entry's checksum).
+inline uint32_t header_length(const uint8_t *h) {
+    uint32_t len;
+    std::memcpy(&len, h, 4);
+    return le32toh(len);
+}
+inline uint64_t header_time(const uint8_t *h) {
+    uint64_t t;
+    std::memcpy(&t, h + 4, 8);
+    return le64toh(t);
+}
 
 // True when all 16 bytes are zero: space reserved ahead, never written.
 bool header_is_blank(const uint8_t *src);

@@ -18,14 +18,14 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the companion file is 
 namespace roche {
 namespace {
 
-constexpr uint64_t kSlotMagic = 0x3130305849484352ull;  // "RCHIX001": a synced checkpoint
+constexpr uint64_t kSlotMagic = 0x3230305849484352ull;  // "RCHIX002": a synced checkpoint
 constexpr uint64_t kLiveMagic = 0x31303056494c4352ull;  // "RCLIV001": the live area
 constexpr uint64_t kSlotBytes = 512;                    // one sector each, torn apart
-constexpr uint64_t kSlotCheckedBytes = 40;
+constexpr uint64_t kSlotCheckedBytes = 56;
 constexpr uint64_t kMinIndexReserve = 16u << 20;
 
 struct Slot {
-    uint64_t magic, generation, count, end, raw_inode, check;
+    uint64_t magic, generation, count, end, raw_inode, first, first_pos, check;
 };
 struct LiveArea {
     uint64_t magic, boot, raw_inode;
@@ -62,20 +62,16 @@ uint64_t RecordIndex::capacity() const {
     return size > kIndexHeaderBytes ? (size - kIndexHeaderBytes) / sizeof(IndexEntry) : 0;
 }
 
-void RecordIndex::read_checkpoints(uint64_t *count, uint64_t *end, uint64_t *generation) const {
-    *count = 0;
-    *end = 0;
-    *generation = 0;
+RecordIndex::Checkpoint RecordIndex::read_checkpoints() const {
+    Checkpoint newest;
     for (int i = 0; i < 2; i++) {
         Slot s;
         std::memcpy(&s, file_.base() + i * kSlotBytes, sizeof s);
         if (s.magic != kSlotMagic || s.check != slot_check(s)) continue;
-        if (s.generation > *generation) {
-            *generation = s.generation;
-            *count = s.count;
-            *end = s.end;
-        }
+        if (s.generation > newest.generation && s.first <= s.count)
+            newest = Checkpoint{s.generation, s.count, s.end, s.first, s.first_pos};
     }
+    return newest;
 }
 
 int RecordIndex::open_writable(const std::string &path, IndexState *state) {
@@ -91,9 +87,9 @@ int RecordIndex::open_writable(const std::string &path, IndexState *state) {
     LiveArea live;
     std::memcpy(&live, file_.base() + kLiveAreaOffset, sizeof live);
     bool live_ok = live.magic == kLiveMagic;
-    uint64_t checkpointed, checkpoint_end;
-    read_checkpoints(&checkpointed, &checkpoint_end, &generation_);
-    synced_count_ = checkpointed;
+    Checkpoint synced = read_checkpoints();
+    generation_ = synced.generation;
+    synced_count_ = synced.count;
     state->usable = live_ok || generation_ > 0;
     state->same_boot = live_ok && live.boot != 0 && live.boot == current_boot_id();
     // The trusted records and the sentinel after them must fit the file.
@@ -101,11 +97,16 @@ int RecordIndex::open_writable(const std::string &path, IndexState *state) {
     if (state->same_boot) {
         state->trusted = std::min(published(), fits);
         state->trusted_end = entries()[state->trusted].pos;
-    } else if (checkpointed <= fits) {
-        state->trusted = checkpointed;
-        state->trusted_end = checkpoint_end;
+        state->first = std::min(first_kept(), state->trusted);
+        state->first_pos = first_kept_pos();
+    } else if (synced.count <= fits) {
+        state->trusted = synced.count;
+        state->trusted_end = synced.end;
+        state->first = synced.first;
+        state->first_pos = synced.first_pos;
     }
     if (!state->usable) return reset();
+    punched_below_ = state->first;
     return ROCHE_OK;
 }
 
@@ -174,6 +175,17 @@ int RecordIndex::cut(uint64_t count, uint64_t end) {
     return file_.truncate(page_end);
 }
 
+int RecordIndex::punch_entries_below(uint64_t index) {
+    uint64_t from = round_up(kIndexHeaderBytes + punched_below_ * sizeof(IndexEntry), page_size());
+    uint64_t to = (kIndexHeaderBytes + index * sizeof(IndexEntry)) / page_size() * page_size();
+    if (to > from) {
+        int rc = file_.punch_hole(from, to);
+        if (rc != ROCHE_OK) return rc;
+    }
+    punched_below_ = std::max(punched_below_, index);
+    return ROCHE_OK;
+}
+
 int RecordIndex::cover(uint64_t count) {
     if (count > kMaxEntries) return fail(ROCHE_ECORRUPT, path() + ": a count no bucket can hold (damaged)");
     return file_.cover(kIndexHeaderBytes + count * sizeof(IndexEntry));
@@ -217,7 +229,7 @@ int RecordIndex::checkpoint(uint64_t count, uint64_t end, uint64_t raw_inode) {
     if (rc == ROCHE_OK) rc = file_.datasync();
     if (rc != ROCHE_OK) return rc;
     // The entries are on the disk; only now may a checkpoint claim them.
-    Slot s{kSlotMagic, generation_ + 1, count, end, raw_inode, 0};
+    Slot s{kSlotMagic, generation_ + 1, count, end, raw_inode, first_kept(), first_kept_pos(), 0};
     s.check = slot_check(s);
     uint8_t *slot = file_.base() + (s.generation % 2) * kSlotBytes;
     std::memcpy(slot, &s, sizeof s);

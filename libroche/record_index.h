@@ -43,6 +43,10 @@ constexpr uint64_t kMaxEntries = uint64_t(1) << 46;
 constexpr uint64_t kLiveAreaOffset = 1024;
 constexpr uint64_t kLiveFlagsOffset = kLiveAreaOffset + 36;  // u32
 constexpr uint64_t kLiveBucketsOffset = kLiveAreaOffset + 40;  // u32: the namespace's bucket count
+// Retention: the first record kept, as an entry number and a position.
+// Entries and bytes below them may be holes (punched) and read as zeros.
+constexpr uint64_t kLiveFirstIndexOffset = kLiveAreaOffset + 48;  // u64
+constexpr uint64_t kLiveFirstPosOffset = kLiveAreaOffset + 56;    // u64
 constexpr uint32_t kFlagDeleted = 1;  // roche_delete_namespace() removed the bucket
 
 // Sets kFlagDeleted in a companion file (roche_delete_namespace(), before
@@ -60,6 +64,8 @@ struct IndexState {
     bool same_boot = false;  // the live count was written during this boot
     uint64_t trusted = 0;  // entries known whole: live count (same boot) or last checkpoint
     uint64_t trusted_end = 0;  // where those records end in the bucket file
+    uint64_t first = 0;      // the first record kept (retention), entry number
+    uint64_t first_pos = 0;  // and position, from the same source as trusted
 };
 
 class RecordIndex {
@@ -110,6 +116,20 @@ public:
                                 kIndexHeaderBytes + to * sizeof(IndexEntry));
     }
 
+    // Retention: the first record kept. The position is stored first and
+    // the entry number last (release), and both only ever grow: a reader
+    // that loads the number (acquire) and then the position never sees a
+    // position below that entry's.
+    uint64_t first_kept() const { return live_u64(kLiveFirstIndexOffset)->load(std::memory_order_acquire); }
+    uint64_t first_kept_pos() const { return live_u64(kLiveFirstPosOffset)->load(std::memory_order_acquire); }
+    void set_first_kept(uint64_t index, uint64_t pos) {
+        live_u64(kLiveFirstPosOffset)->store(pos, std::memory_order_release);
+        live_u64(kLiveFirstIndexOffset)->store(index, std::memory_order_release);
+    }
+    // Frees the entries' pages below entry `index` (whole pages past the
+    // header's). ROCHE_ENOTSUP when the file system cannot punch holes.
+    int punch_entries_below(uint64_t index);
+
     // The namespace was deleted: these files are no longer its.
     bool deleted() const {
         return reinterpret_cast<const std::atomic<uint32_t> *>(file_.base() + kLiveFlagsOffset)
@@ -146,14 +166,21 @@ public:
     void close() { file_.close(); }
 
 private:
+    std::atomic<uint64_t> *live_u64(uint64_t offset) const {
+        return reinterpret_cast<std::atomic<uint64_t> *>(file_.base() + offset);
+    }
     std::atomic<uint64_t> *live_count() const {
         return reinterpret_cast<std::atomic<uint64_t> *>(file_.base() + kLiveAreaOffset + 24);
     }
-    void read_checkpoints(uint64_t *count, uint64_t *end, uint64_t *generation) const;
+    struct Checkpoint {
+        uint64_t generation = 0, count = 0, end = 0, first = 0, first_pos = 0;
+    };
+    Checkpoint read_checkpoints() const;
 
     MappedFile file_;
     uint64_t generation_ = 0;  // of the newest checkpoint
     uint64_t synced_count_ = 0;
+    uint64_t punched_below_ = 0;  // entries below this one are holes already
 };
 
 }  // namespace roche

@@ -12,7 +12,7 @@ Scan::Scan(std::shared_ptr<Namespace> ns, uint64_t from)
     if (ns_) ns_->discover_buckets();
 }
 
-int Scan::step(RecordRef *rec, uint64_t *offset, const uint8_t **value, size_t *value_at) {
+int Scan::step(RecordRef *rec, uint64_t *offset, const uint8_t **value) {
     for (; bucket_ < ns_->bucket_count(); bucket_++, entered_ = false, from_pos_ = 0) {
         // The bucket is looked up once when the scan enters it, not per record.
         BucketFile *bucket = entered_ ? current_ : (current_ = ns_->bucket(bucket_));
@@ -26,15 +26,9 @@ int Scan::step(RecordRef *rec, uint64_t *offset, const uint8_t **value, size_t *
             entered_ = true;
         }
         *value = nullptr;
-        int rc = bucket->next(extent_, &cursor_, rec, value, one_);
+        int rc = bucket->next(extent_, &cursor_, rec, value, batch_.one());
         if (rc == ROCHE_DONE) continue;
         *offset = make_offset(bucket_, rec->pos);
-        if (rc == ROCHE_OK && *value && !one_.empty() && *value == one_.data()) {
-            // A read-only bucket's value sits in one_: keep it in scratch_.
-            *value_at = scratch_.size();
-            scratch_.insert(scratch_.end(), one_.begin(), one_.begin() + rec->length);
-            *value = nullptr;
-        }
         return rc;
     }
     return ROCHE_DONE;
@@ -61,9 +55,7 @@ int Scan::next_batch(size_t max, uint64_t *offsets, const void **data, size_t *l
     if (max == 0) return ROCHE_OK;
     std::shared_lock<std::shared_mutex> lock(ns_->lifecycle());
     if (ns_->closed()) return fail(ROCHE_ENOTFOUND, ns_->dir() + ": namespace closed during scan");
-    scratch_.clear();
-    pending_.clear();
-    static const uint8_t kEmpty = 0;
+    batch_.clear();
     size_t n = 0;
     int rc = ROCHE_OK;
     while (n < max) {
@@ -73,8 +65,7 @@ int Scan::next_batch(size_t max, uint64_t *offsets, const void **data, size_t *l
         RecordRef rec;
         uint64_t offset = 0;
         const uint8_t *value = nullptr;
-        size_t value_at = SIZE_MAX;
-        rc = step(&rec, &offset, &value, &value_at);
+        rc = step(&rec, &offset, &value);
         if (rc == ROCHE_DONE) break;
         if (rc != ROCHE_OK) {
             if (n > 0) {
@@ -91,16 +82,13 @@ int Scan::next_batch(size_t max, uint64_t *offsets, const void **data, size_t *l
             return rc;
         }
         if (offsets) offsets[n] = offset;
-        if (data) data[n] = value ? value : &kEmpty;
+        const void *kept = batch_.keep(n, value, rec.length);
+        if (data) data[n] = kept;
         if (lens) lens[n] = rec.length;
         if (times) times[n] = rec.time_ns;
-        // Read-only values are placed once the batch is done: until then
-        // scratch_ may still move.
-        if (value_at != SIZE_MAX) pending_.emplace_back(n, value_at);
         n++;
     }
-    if (data)
-        for (auto &p : pending_) data[p.first] = scratch_.data() + p.second;
+    batch_.place(data);
     *count = n;
     return n ? ROCHE_OK : rc;
 }

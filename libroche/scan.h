@@ -9,6 +9,40 @@
 
 namespace roche {
 
+// The values of one batch (a scan's or a follower's). Writable buckets
+// hand out pointers into their mapping; read-only buckets read each value
+// into one(), which keep() copies into the batch's buffer. The buffer may
+// still move while the batch grows, so those items get their pointers
+// from place(), once the batch is complete.
+class ValueBatch {
+public:
+    void clear() {
+        buffer_.clear();
+        pending_.clear();
+    }
+    std::vector<uint8_t> &one() { return one_; }
+    // Item n's value: value itself when it lies in a mapping; NULL for a
+    // copy, which place() points at.
+    const void *keep(size_t n, const uint8_t *value, size_t len) {
+        static const uint8_t kEmpty = 0;
+        if (value && !one_.empty() && value == one_.data()) {
+            pending_.emplace_back(n, buffer_.size());
+            buffer_.insert(buffer_.end(), one_.begin(), one_.begin() + len);
+            return nullptr;
+        }
+        return value ? value : &kEmpty;
+    }
+    void place(const void **data) const {
+        if (data)
+            for (const auto &p : pending_) data[p.first] = buffer_.data() + p.second;
+    }
+
+private:
+    std::vector<uint8_t> buffer_;
+    std::vector<uint8_t> one_;
+    std::vector<std::pair<size_t, size_t>> pending_;  // (item, where in buffer_)
+};
+
 class Scan {
 public:
     // ns may be NULL (a namespace that does not exist scans as empty).
@@ -28,11 +62,8 @@ private:
         uint64_t cursor;
         BucketFile *current;
     };
-    // One step, with the namespace's lifecycle lock held. Read-only buckets
-    // copy the value to the end of scratch_ (so a batch keeps every value
-    // it returns): *value_at says where, and *value is NULL until the batch
-    // ends and scratch_ can no longer move.
-    int step(RecordRef *rec, uint64_t *offset, const uint8_t **value, size_t *value_at);
+    // One step, with the namespace's lifecycle lock held.
+    int step(RecordRef *rec, uint64_t *offset, const uint8_t **value);
 
     std::shared_ptr<Namespace> ns_;  // keeps a closed namespace's object alive
     uint32_t bucket_;
@@ -41,9 +72,7 @@ private:
     BucketExtent extent_;   // what the scan covers of bucket_, fixed on entry
     uint64_t cursor_ = 0;
     BucketFile *current_ = nullptr;  // bucket_'s file, once entered
-    std::vector<uint8_t> scratch_;  // read-only values of the current call
-    std::vector<uint8_t> one_;      // a read-only bucket's value, before it joins scratch_
-    std::vector<std::pair<size_t, size_t>> pending_;  // (item, where in scratch_) of read-only values
+    ValueBatch batch_;
 };
 
 }  // namespace roche

@@ -14,27 +14,34 @@
 #include <mutex>
 
 #include "error.h"
+#include "follow.h"
 #include "fork_guard.h"
+#include "retention.h"
 #include "record_index.h"
 #include "scan.h"
 #include "values.h"
 
 namespace roche {
 
+int check_file_name(const char *kind, const char *name, size_t max_len, std::string_view *out) {
+    if (!*name) return fail(ROCHE_EINVAL, std::string(kind) + " name is empty");
+    size_t len = strnlen(name, max_len + 1);
+    if (len > max_len)
+        return fail(ROCHE_EINVAL, std::string(kind) + " name longer than " + std::to_string(max_len) + " bytes");
+    if (name[0] == '.')
+        return fail(ROCHE_EINVAL, std::string(kind) + " \"" + name + "\": names starting with '.' are reserved");
+    if (std::memchr(name, '/', len))
+        return fail(ROCHE_EINVAL, std::string(kind) + " \"" + name + "\": '/' is not allowed");
+    *out = std::string_view(name, len);
+    return ROCHE_OK;
+}
+
 int namespace_name(const char *ns, std::string_view *out) {
     if (!ns || !*ns) {
         *out = "default";
         return ROCHE_OK;
     }
-    size_t len = strnlen(ns, 256);
-    if (len > 255) return fail(ROCHE_EINVAL, "namespace name longer than 255 bytes");
-    if (ns[0] == '.')
-        return fail(ROCHE_EINVAL, std::string("namespace \"") + ns +
-                                      "\": names starting with '.' are reserved");
-    if (std::memchr(ns, '/', len))
-        return fail(ROCHE_EINVAL, std::string("namespace \"") + ns + "\": '/' is not allowed");
-    *out = std::string_view(ns, len);
-    return ROCHE_OK;
+    return check_file_name("namespace", ns, 255, out);
 }
 
 int Store::open(const char *root, const StoreOptions &opts, std::unique_ptr<Store> *out) {
@@ -78,7 +85,8 @@ int Store::open(const char *root, const StoreOptions &opts, std::unique_ptr<Stor
         store->lock_slot_ = close_in_child(store->lock_fd_);
         store->root_dirty_.store(true);
         store->root_parent_dirty_ = !existed;
-        if (opts.sync == ROCHE_SYNC_PERIODIC) store->start_syncer();
+        if (opts.sync == ROCHE_SYNC_PERIODIC || (!opts.read_only && (opts.retention_age_ms || opts.retention_bytes)))
+            store->start_syncer();
     }
     *out = std::move(store);
     return ROCHE_OK;
@@ -94,17 +102,52 @@ Store::~Store() {
 
 bool Store::in_child() const { return fork_generation() != fork_generation_; }
 
+// The handle's background work: the group commit of ROCHE_SYNC_PERIODIC
+// and retention as an open option (about once a second).
 void Store::start_syncer() {
     syncer_ = new std::thread([this] {
+        bool periodic = opts_.sync == ROCHE_SYNC_PERIODIC;
+        bool retaining = opts_.retention_age_ms || opts_.retention_bytes;
+        using Clock = std::chrono::steady_clock;
+        auto sync_period = std::chrono::milliseconds(opts_.sync_period_ms);
+        auto retention_period = std::chrono::milliseconds(1000);
+        auto next_sync = Clock::now() + sync_period, next_retention = Clock::now() + retention_period;
         std::unique_lock<std::mutex> lock(syncer_mu_);
         while (!syncer_stop_) {
-            syncer_cv_.wait_for(lock, std::chrono::milliseconds(opts_.sync_period_ms));
+            auto wake = periodic && retaining ? std::min(next_sync, next_retention)
+                                              : (periodic ? next_sync : next_retention);
+            syncer_cv_.wait_until(lock, wake);
             if (syncer_stop_) break;
             lock.unlock();
-            sync_all();  // a failure is reported by the next roche_sync()
+            if (periodic && Clock::now() >= next_sync) {
+                sync_all();  // a failure is reported by the next roche_sync()
+                next_sync = Clock::now() + sync_period;
+            }
+            if (retaining && Clock::now() >= next_retention) {
+                retain_open_namespaces();
+                next_retention = Clock::now() + retention_period;
+            }
             lock.lock();
         }
     });
+}
+
+void Store::retain_open_namespaces() {
+    std::vector<std::string> names;
+    {
+        std::shared_lock<std::shared_mutex> lock(mu_);
+        for (const auto &entry : open_) names.emplace_back(entry.first);
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t now_ns = uint64_t(now.tv_sec) * 1000000000u + uint64_t(now.tv_nsec);
+    uint64_t age_ns = opts_.retention_age_ms * 1000000u;
+    uint64_t older_than = opts_.retention_age_ms && now_ns > age_ns ? now_ns - age_ns : 0;
+    for (const std::string &name : names) {
+        uint64_t freed;
+        if (older_than || opts_.retention_bytes)
+            retain(name.c_str(), older_than, opts_.retention_bytes, &freed);  // best effort, as group commit
+    }
 }
 
 void Store::stop_syncer() {
@@ -383,8 +426,9 @@ int Store::scan(const char *ns, uint64_t from, std::unique_ptr<Scan> *out) {
 }
 
 int Store::stat(const char *ns, roche_stat_info *info) {
-    if (info->version != ROCHE_STAT_VERSION)
-        return fail(ROCHE_EINVAL, "roche_stat_info.version must be ROCHE_STAT_VERSION");
+    // Version 1 callers have the shorter struct: its fields only.
+    if (info->version != ROCHE_STAT_VERSION && info->version != 1)
+        return fail(ROCHE_EINVAL, "roche_stat_info.version must be ROCHE_STAT_VERSION (or 1)");
     return with_namespace(ns, false, [&](Namespace &space) {
         if (space.stale()) return kStale;
         BucketTally t;
@@ -398,6 +442,55 @@ int Store::stat(const char *ns, roche_stat_info *info) {
         info->damaged_ranges = t.damaged_ranges;
         info->damaged_bytes = t.damaged_bytes;
         info->recovered_bytes = space.recovered_bytes();
+        if (info->version >= 2) {
+            info->dropped_records = t.dropped_records;
+            info->dropped_bytes = t.dropped_bytes;
+        }
+        return ROCHE_OK;
+    });
+}
+
+int Store::follow(const char *ns, const uint64_t *positions, size_t count, bool from_end,
+                  std::unique_ptr<Follow> *out) {
+    // A writer makes the namespace (and its doorbell) if it is not there:
+    // a follower may start before the first append.
+    return with_namespace(ns, !opts_.read_only, [&](Namespace &space) {
+        if (space.stale()) return kStale;
+        out->reset(new Follow(this, space.shared_from_this(), positions, count, from_end));
+        return ROCHE_OK;
+    });
+}
+
+int Store::pin_namespace(const std::string &name, std::shared_ptr<Namespace> *out) {
+    return with_namespace(name.c_str(), false, [&](Namespace &space) {
+        if (space.stale()) return kStale;
+        *out = space.shared_from_this();
+        return ROCHE_OK;
+    });
+}
+
+int Store::retain(const char *ns, uint64_t older_than_ns, uint64_t max_bytes, uint64_t *freed) {
+    *freed = 0;
+    if (opts_.read_only) return fail(ROCHE_EREADONLY, "the store was opened read-only");
+    if (older_than_ns == 0 && max_bytes == 0) return with_namespace(ns, false, [](Namespace &) { return ROCHE_OK; });
+    return with_namespace(ns, false, [&](Namespace &space) {
+        std::shared_lock<std::shared_mutex> lock(space.lifecycle());
+        if (space.closed()) return fail(ROCHE_ENOTFOUND, space.dir() + ": closed during retention");
+        return retain_namespace(space, older_than_ns, max_bytes, freed);
+    });
+}
+
+int Store::bucket_range(const char *ns, uint32_t bucket, uint64_t *first, uint64_t *end) {
+    *first = *end = make_offset(bucket, 0);
+    return with_namespace(ns, false, [&](Namespace &space) {
+        if (space.stale()) return kStale;
+        std::shared_lock<std::shared_mutex> lock(space.lifecycle());
+        BucketFile *file = space.bucket(bucket);
+        if (!file) return ROCHE_OK;
+        BucketExtent ext = file->extent();
+        if (ext.stale) return kStale;
+        *first = make_offset(bucket, std::min(file->first_kept(), ext.end));
+        *end = make_offset(bucket, ext.end);
         return ROCHE_OK;
     });
 }
@@ -448,7 +541,10 @@ int Store::delete_namespace(const char *ns) {
         {
             std::unique_lock<std::shared_mutex> lock(mu_);
             auto it = open_.find(name);
-            if (it != open_.end()) release(it);
+            if (it != open_.end()) {
+                it->second->mark_removed();  // its followers end, not reopen it
+                release(it);
+            }
         }
         rc = remove_namespace_files(std::string(name));
     }
@@ -466,6 +562,9 @@ int Store::remove_namespace_files(const std::string &name) {
         const std::string file = entry.path().filename().string();
         if (file.size() > 4 && file.compare(file.size() - 4, 4, ".idx") == 0) mark_deleted(entry.path().string());
     }
+    // Followers asleep in any process wake, and find the namespace deleted.
+    Doorbell bell;
+    if (std::filesystem::exists(dir + "/doorbell", ec) && bell.open(dir) == ROCHE_OK) bell.wake_all();
     std::filesystem::remove_all(dir, ec);
     if (ec) return fail(ROCHE_EIO, dir + ": " + ec.message());
     return ROCHE_OK;
@@ -474,7 +573,8 @@ int Store::remove_namespace_files(const std::string &name) {
 int Store::sync_namespace(const char *ns) {
     if (opts_.read_only) return fail(ROCHE_EREADONLY, "the store was opened read-only");
     int rc = with_namespace(ns, false, [](Namespace &space) { return space.sync(); });
-    return rc == ROCHE_ENOTFOUND ? ROCHE_OK : rc;
+    if (rc != ROCHE_OK && rc != ROCHE_ENOTFOUND) return rc;
+    return sync_cursors(ns);  // after the records they point into
 }
 
 int Store::sync_all() {
@@ -496,7 +596,7 @@ int Store::sync_all() {
             return rc;
         }
     }
-    return ROCHE_OK;
+    return sync_all_cursors();  // after the records they point into
 }
 
 }  // namespace roche

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <thread>
 #include <string>
@@ -24,9 +26,12 @@ struct StoreOptions {
     int sync = ROCHE_SYNC_NEVER;
     uint32_t sync_period_ms = 100;  // ROCHE_SYNC_PERIODIC
     uint32_t max_open_files = 0;    // 0: a quarter of RLIMIT_NOFILE, within [16, 4096]
+    uint64_t retention_age_ms = 0;  // roche_options_set_retention(); 0: off
+    uint64_t retention_bytes = 0;
 };
 
 class Scan;
+class Follow;
 
 class Store {
 public:
@@ -42,12 +47,28 @@ public:
                  const void **data, size_t *len);
     int multiget(const char *ns, const uint64_t *offsets, size_t count, roche_values **out);
     int scan(const char *ns, uint64_t from, std::unique_ptr<Scan> *out);
+    // A follower (follow.h) of ns; a writable handle creates the namespace.
+    int follow(const char *ns, const uint64_t *positions, size_t count, bool from_end,
+               std::unique_ptr<Follow> *out);
+    // The namespace, open, held by the caller (never created).
+    int pin_namespace(const std::string &name, std::shared_ptr<Namespace> *out);
+    // Drops old records of one namespace (retention.h).
+    int retain(const char *ns, uint64_t older_than_ns, uint64_t max_bytes, uint64_t *freed);
+    int bucket_range(const char *ns, uint32_t bucket, uint64_t *first, uint64_t *end);
     int stat(const char *ns, roche_stat_info *info);
     int namespaces(std::vector<std::string> *names);
     int close_namespace(const char *ns);
     int delete_namespace(const char *ns);
     int sync_namespace(const char *ns);
     int sync_all();  // every namespace open in this handle
+
+    // Consumer cursors (store_cursors.cc; the format is in cursor.h). They
+    // work on read-only handles too: cursors are consumer state.
+    int cursor_commit(const char *ns, const char *name, const uint64_t *offsets, size_t count);
+    int cursor_get(const char *ns, const char *name, std::vector<uint64_t> *offsets);
+    int cursor_list(const char *ns, std::vector<std::string> *names);
+    int cursor_delete(const char *ns, const char *name);
+
     int close();               // trims and releases every namespace
     // True in a child of fork(): the handle is the parent's, and its locks
     // may be held by parent threads that do not exist here.
@@ -74,7 +95,17 @@ private:
     int release(OpenMap::iterator it);
     int check_process() const;
     void start_syncer();
+    void retain_open_namespaces();
     void stop_syncer();
+    // The namespace's directory, checked to exist (ROCHE_ENOTFOUND).
+    int cursor_dir(const char *ns, std::string *dir);
+    // Makes a cursor change durable now, or leaves it to the next sync.
+    int settle_cursor(const std::string &dir, const std::string &file, bool dir_changed);
+    // fdatasync the cursor files (and fsync the directories) changed since
+    // the last sync: of one namespace, or of all.
+    int sync_cursors(const char *ns);
+    int sync_all_cursors();
+    int sync_cursors_in(const std::string &dir);
 
     std::string root_;
     StoreOptions opts_;
@@ -103,7 +134,21 @@ private:
     std::mutex syncer_mu_;
     std::condition_variable syncer_cv_;
     bool syncer_stop_ = false;
+    // Cursor changes not yet synced, by namespace directory (never held
+    // across I/O).
+    struct UnsyncedCursors {
+        std::set<std::string> files;  // cursor files committed
+        bool dir_changed = false;     // a cursor file was created or deleted
+    };
+    std::mutex cursors_mu_;
+    std::map<std::string, UnsyncedCursors> unsynced_cursors_;
 };
+
+// Checks a name that becomes a file name in the store (a namespace's
+// directory, a cursor's file): 1..max_len bytes, no '/', not starting with
+// '.' (so never "." or ".."). kind ("namespace", "cursor") names it in the
+// message. Returns the name in *out, or ROCHE_EINVAL.
+int check_file_name(const char *kind, const char *name, size_t max_len, std::string_view *out);
 
 // Checks a namespace name (NULL or "" mean "default") and returns the name
 // to use in *out, or ROCHE_EINVAL.

@@ -669,7 +669,7 @@ static long long checkpoint_count(const char *idx_path) {
     uint64_t best_gen = 0;
     for (int slot = 0; slot < 2 && len >= 1024; slot++) {
         const uint8_t *p = bytes + slot * 512;
-        if (memcmp(p, "RCHIX001", 8) != 0) continue;
+        if (memcmp(p, "RCHIX002", 8) != 0) continue;
         uint64_t gen, count;
         memcpy(&gen, p + 8, 8);
         memcpy(&count, p + 16, 8);

@@ -1,6 +1,10 @@
 #include "test_util.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,4 +73,47 @@ void assert_value(roche_db *db, const char *ns, uint64_t offset, const void *exp
     assert_int_equal(got, len);
     if (len) assert_memory_equal(data, expect, len);
     roche_free(data);
+}
+
+uint64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t wall_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void test_sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+int test_wait_child(int pid, int seconds) {
+    uint64_t deadline = mono_ns() + (uint64_t)seconds * 1000000000u;
+    int status = 0;
+    for (;;) {
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        if (got == pid) return status;
+        if (got < 0 && errno != EINTR) fail_msg("waitpid(%d): %s", pid, strerror(errno));
+        if (mono_ns() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("child %d still running after %d s: killed", pid, seconds);
+        }
+        test_sleep_ms(1);
+    }
+}
+
+void test_assert_child_ok(int pid, int seconds) {
+    int status = test_wait_child(pid, seconds);
+    if (WIFSIGNALED(status))
+        fail_msg("child %d killed by signal %d%s", pid, WTERMSIG(status),
+                 WTERMSIG(status) == SIGALRM ? " (SIGALRM: it hung)" : "");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("child %d exited with code %d", pid, WEXITSTATUS(status));
 }

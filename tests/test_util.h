@@ -49,4 +49,16 @@ void *read_file(const char *path, size_t *len);
 /* Gets the value at offset and checks it equals expect. */
 void assert_value(roche_db *db, const char *ns, uint64_t offset, const void *expect, size_t len);
 
+/* Clocks: monotonic (for deadlines) and wall-clock (record times). */
+uint64_t mono_ns(void);
+uint64_t wall_ns(void);
+void test_sleep_ms(long ms);
+
+/* Waits for a child at most seconds; a child still running then is killed
+ * and the test fails, so a hang never hangs the suite. Returns the wait
+ * status. */
+int test_wait_child(int pid, int seconds);
+/* The child exited normally with code 0 (within seconds). */
+void test_assert_child_ok(int pid, int seconds);
+
 #endif
