@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <stdexcept>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,12 @@ struct Args {
     std::string format;  // multiget, scan
     Encoding encoding = Encoding::Text;
     uint64_t from = 0;  // scan
+    std::vector<uint64_t> from_list;  // tail: --from, one offset per bucket
+    bool from_end = false;            // tail
+    bool follow = false;              // tail -f
+    std::string cursor;               // tail --cursor
+    uint64_t older_than_ns = 0;       // retain --older-than (an age)
+    uint64_t max_bytes = 0;           // retain --max-bytes
     bool progress = true;  // verify
 
     std::vector<std::string> operands;
@@ -100,6 +107,15 @@ int run_scan(const Args &args);
 int run_stat(const Args &args);
 int run_verify(const Args &args);
 int run_delete_namespace(const Args &args);
+int run_tail(const Args &args);
+int run_retain(const Args &args);
+
+// Writes one record in a scan format ("raw", "jsonl" or "tsv"): scan and
+// tail print the same way.
+void print_record(const std::string &format, Encoding encoding, uint64_t offset, uint64_t time_ns,
+                  const void *data, size_t len);
+// The format a command was given, checked against the ones it knows.
+std::string chosen_format(const Args &args, std::initializer_list<const char *> allowed);
 int run_cursor(const Args &args);
 
 }  // namespace cli

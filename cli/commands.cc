@@ -72,17 +72,6 @@ std::vector<uint64_t> read_offsets_from_stdin() {
     }
 }
 
-// The --format asked for, checked against allowed; the first is the default.
-std::string chosen_format(const Args &args, std::initializer_list<const char *> allowed) {
-    if (args.format.empty()) return *allowed.begin();
-    std::string list;
-    for (const char *f : allowed) {
-        if (args.format == f) return f;
-        list += std::string(list.empty() ? "" : ", ") + f;
-    }
-    throw UsageError("--format must be one of " + list + ", not '" + args.format + "'");
-}
-
 std::string format_time(uint64_t ns) {
     if (ns == 0) return "-";
     time_t secs = time_t(ns / 1000000000u);
@@ -107,11 +96,25 @@ void print_stat(const std::string &ns, const roche_stat_info &s, bool recovery_r
     print_field("newest", format_time(s.newest_ns));
     print_field("damaged ranges", std::to_string(s.damaged_ranges));
     print_field("damaged bytes", std::to_string(s.damaged_bytes));
+    print_field("dropped", std::to_string(s.dropped_records) + " records, " + std::to_string(s.dropped_bytes) +
+                               " bytes (retention)");
     print_field("recovery cut", recovery_ran ? std::to_string(s.recovered_bytes) + " bytes"
                                              : "not run (opened read-only)");
 }
 
 }  // namespace
+
+// The --format asked for, checked against allowed; the first is the default.
+std::string chosen_format(const Args &args, std::initializer_list<const char *> allowed) {
+    if (args.format.empty()) return *allowed.begin();
+    std::string list;
+    for (const char *f : allowed) {
+        if (args.format == f) return f;
+        list += std::string(list.empty() ? "" : ", ") + f;
+    }
+    throw UsageError("--format must be one of " + list + ", not '" + args.format + "'");
+}
+
 
 int run_append(const Args &args) {
     std::string input = read_all(args.file);
@@ -184,7 +187,30 @@ int run_multiget(const Args &args) {
     return 0;
 }
 
+void print_record(const std::string &format, Encoding encoding, uint64_t offset, uint64_t time_ns,
+                  const void *data, size_t len) {
+    std::string item;
+    if (format == "raw") {
+        append_le32(item, uint32_t(len));
+        append_le64(item, offset);
+        out(item);
+        out(data, len);
+        return;
+    }
+    bool json = format == "jsonl";
+    std::string fields[] = {std::to_string(offset), std::to_string(time_ns), std::to_string(len)};
+    if (json)
+        item = "{\"offset\":" + fields[0] + ",\"time\":" + fields[1] + ",\"length\":" + fields[2] +
+               ",\"value\":\"";
+    else
+        item = fields[0] + "\t" + fields[1] + "\t" + fields[2] + "\t";
+    append_encoded(item, encoding, json, bytes(data), len);
+    item += json ? "\"}\n" : "\n";
+    out(item);
+}
+
 int run_scan(const Args &args) {
+    if (args.from_list.size() > 1) throw UsageError("scan takes one --from offset");
     std::string format = chosen_format(args, {"raw", "jsonl", "tsv"});
     Store store(args, Access::Read);
     roche_scan *raw = nullptr;
@@ -194,28 +220,8 @@ int run_scan(const Args &args) {
     const void *data;
     size_t len;
     int rc;
-    std::string item;
-    while ((rc = roche_scan_next(scan.get(), &offset, &data, &len, &time_ns)) == ROCHE_OK) {
-        item.clear();
-        if (format == "raw") {
-            append_le32(item, uint32_t(len));
-            append_le64(item, offset);
-            out(item);
-            out(data, len);
-            continue;
-        }
-        bool json = format == "jsonl";
-        std::string fields[] = {std::to_string(offset), std::to_string(time_ns),
-                                std::to_string(len)};
-        if (json)
-            item = "{\"offset\":" + fields[0] + ",\"time\":" + fields[1] + ",\"length\":" +
-                   fields[2] + ",\"value\":\"";
-        else
-            item = fields[0] + "\t" + fields[1] + "\t" + fields[2] + "\t";
-        append_encoded(item, args.encoding, json, bytes(data), len);
-        item += json ? "\"}\n" : "\n";
-        out(item);
-    }
+    while ((rc = roche_scan_next(scan.get(), &offset, &data, &len, &time_ns)) == ROCHE_OK)
+        print_record(format, args.encoding, offset, time_ns, data, len);
     check(rc);
     finish_output();
     return 0;

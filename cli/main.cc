@@ -26,6 +26,8 @@ const char kGlobalUsage[] =
     "  stat                   namespaces, buckets, records, bytes, times, damage\n"
     "  verify                 check every record; report damaged ranges\n"
     "  delete-namespace NAME  delete a namespace and its bucket files\n"
+    "  tail [-f]              records as they are appended (follow a namespace)\n"
+    "  retain                 drop the oldest records, freeing their disk space\n"
     "  cursor SUBCOMMAND      consumer cursors: list, get, set, delete\n"
     "\n"
     "Global options (before or after the command):\n"
@@ -45,7 +47,8 @@ const char kGlobalsFooter[] =
 
 enum OptionId {
     kRoot = 1000, kNs, kBuckets, kReadOnly, kHelp, kVersion,
-    kId, kFile, kLines, kNull, kFormat, kEncoding, kFrom, kNoProgress
+    kId, kFile, kLines, kNull, kFormat, kEncoding, kFrom, kNoProgress,
+    kFollow, kFromEnd, kCursor, kOlderThan, kMaxBytes
 };
 
 const struct option kGlobalOptions[] = {
@@ -152,6 +155,43 @@ const std::vector<Command> &commands() {
          "The store is opened read-only (cursors are consumer state), so these run\n"
          "beside a process that has it open for writing; a set is on the disk when\n"
          "the command returns.\n"},
+        {"tail", run_tail, 0, 0, ":hf",
+         {{"follow", no_argument, nullptr, kFollow},
+          {"from", required_argument, nullptr, kFrom},
+          {"from-end", no_argument, nullptr, kFromEnd},
+          {"cursor", required_argument, nullptr, kCursor},
+          {"format", required_argument, nullptr, kFormat},
+          {"encoding", required_argument, nullptr, kEncoding}},
+         "usage: roche tail [--ns NAME] [-f] [--from OFFSET[,OFFSET...] | --cursor NAME] [--from-end]\n"
+         "                  [--format raw|jsonl|tsv] [--encoding E]\n"
+         "\n"
+         "Writes the records of the namespace as scan does, bucket by bucket as they\n"
+         "come, each bucket in offset order; then exits, or with -f waits for new ones\n"
+         "(as they are appended, from any process) until Ctrl-C or SIGTERM.\n"
+         "  -f, --follow     wait for new records instead of exiting\n"
+         "  --from OFFSETS   where to start: one offset per bucket, comma-separated (as\n"
+         "                   'roche cursor get' prints them); other buckets start at\n"
+         "                   their first record\n"
+         "  --cursor NAME    start where the cursor says, and commit each batch's\n"
+         "                   position to it once the batch is written (at least once)\n"
+         "  --from-end       buckets with no position start at their end: new records only\n"
+         "Records retention dropped before they were read, and damaged records, are\n"
+         "reported on stderr and passed. The store is opened read-only.\n"},
+        {"retain", run_retain, 0, 0, ":h",
+         {{"older-than", required_argument, nullptr, kOlderThan},
+          {"max-bytes", required_argument, nullptr, kMaxBytes},
+          {"no-progress", no_argument, nullptr, kNoProgress}},
+         "usage: roche retain [--ns NAME] [--older-than AGE] [--max-bytes SIZE] [--no-progress]\n"
+         "\n"
+         "Drops the oldest records of the namespace (all of them unless --ns) and frees\n"
+         "their disk space in place; offsets of the records kept stay valid.\n"
+         "  --older-than AGE   drop records appended more than AGE ago: a number with\n"
+         "                     s, m, h or d (7d, 36h, 90s)\n"
+         "  --max-bytes SIZE   then drop the oldest until the records kept take at most\n"
+         "                     SIZE bytes (headers included): a number with K, M, G or\n"
+         "                     T (powers of 1024), e.g. 10G\n"
+         "Prints the bytes dropped per namespace. On a terminal, many namespaces get a\n"
+         "progress line on stderr (--no-progress turns it off).\n"},
     };
     return table;
 }
@@ -183,6 +223,34 @@ Encoding parse_encoding(const std::string &text) {
     throw UsageError("--encoding must be text, hex or base64, not '" + text + "'");
 }
 
+std::vector<uint64_t> parse_offset_list(const std::string &text) {
+    std::vector<uint64_t> offsets;
+    size_t start = 0;
+    for (;;) {
+        size_t comma = text.find(',', start);
+        offsets.push_back(parse_u64(text.substr(start, comma - start), "--from"));
+        if (comma == std::string::npos) return offsets;
+        start = comma + 1;
+    }
+}
+
+// A number with a unit: units "smhd" (an age, in ns) or "KMGT" (bytes);
+// a bare number is seconds or bytes.
+uint64_t parse_scaled(const std::string &text, const char *what, const char *units) {
+    size_t digits = text.find_first_not_of("0123456789");
+    uint64_t n = parse_u64(text.substr(0, digits), what);
+    uint64_t scale = units[0] == 's' ? 1000000000ull : 1;
+    if (digits != std::string::npos) {
+        const char *unit = text.size() == digits + 1 ? std::strchr(units, text[digits]) : nullptr;
+        if (!unit || !*unit) throw UsageError(std::string(what) + ": unknown unit in '" + text + "' (use one of " + units + ")");
+        static const uint64_t kAges[] = {1000000000ull, 60000000000ull, 3600000000000ull, 86400000000000ull};
+        scale = units[0] == 's' ? kAges[unit - units] : uint64_t(1) << (10 * (unit - units + 1));
+    }
+    if (n && scale > UINT64_MAX / n) throw UsageError(std::string(what) + ": '" + text + "' is too large");
+    if (n == 0) throw UsageError(std::string(what) + " must be more than 0");
+    return n * scale;
+}
+
 // What the command line asks for once its options are read.
 enum class Parsed { Run, Help, Version };
 
@@ -206,7 +274,16 @@ Parsed apply_option(int id, const char *value, Args &args) {
         break;
     case kFormat: args.format = value; break;
     case kEncoding: args.encoding = parse_encoding(value); break;
-    case kFrom: args.from = parse_u64(value, "--from"); break;
+    case kFrom:
+        args.from_list = parse_offset_list(value);
+        args.from = args.from_list.empty() ? 0 : args.from_list[0];
+        break;
+    case 'f':
+    case kFollow: args.follow = true; break;
+    case kFromEnd: args.from_end = true; break;
+    case kCursor: args.cursor = value; break;
+    case kOlderThan: args.older_than_ns = parse_scaled(value, "--older-than", "smhd"); break;
+    case kMaxBytes: args.max_bytes = parse_scaled(value, "--max-bytes", "KMGT"); break;
     case kNoProgress: args.progress = false; break;
     }
     return Parsed::Run;
