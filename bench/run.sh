@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds and runs the benchmark and writes bench/results/: results.csv,
-# results.md, chart.dat, chart.png and machine.txt.
+# results.md, chart.dat, chart.png, machine.txt and log.md (follow latency,
+# retention pass).
 #   bench/run.sh                       the sizes (1 GiB store)
 #   bench/run.sh --store-mib 256 ...   any roche_bench flag passes through
 # Environment: BUILD (default build-bench), DATA (scratch space, default
@@ -19,7 +20,7 @@ fi
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DROCHE_BUILD_BENCH=ON \
   -DROCHE_BUILD_TESTS=OFF -DROCHE_BUILD_EXAMPLES=OFF -DROCHE_BUILD_CLI=OFF \
   -DROCHE_BUILD_JAVA=OFF -DROCHE_BUILD_RUBY=OFF -DROCHE_BUILD_PERL=OFF
-cmake --build "$BUILD" -j2 --target roche_bench
+cmake --build "$BUILD" -j2 --target roche_bench roche_bench_log
 
 mkdir -p "$OUT"
 {
@@ -38,6 +39,8 @@ mkdir -p "$OUT"
 
 status=0
 "$BUILD/bench/roche_bench" --data "$DATA" --out "$OUT" "$@" || status=$?
+# The log workloads (follow latency across processes, retention pass).
+"$BUILD/bench/roche_bench_log" --data "$DATA/log" --out "$OUT/log.md" || status=$?
 echo "load average after the run: $(cat /proc/loadavg)" >> "$OUT/machine.txt"
 rm -rf "$DATA"
 gnuplot -e "dir='$OUT'" bench/chart.gp

@@ -543,7 +543,10 @@ ROCHE_API int roche_follow_open_cursor(roche_db *db, const char *ns, const char 
  *  roche_follow_free(). The wait is a futex on a word the writer rings
  *  after each append, in a small file beside the buckets (<ns>/doorbell),
  *  so a follower in another process wakes within microseconds and an idle
- *  one uses no CPU.
+ *  one uses no CPU. The writer makes that file when it opens the
+ *  namespace; a read-only follower makes it if it is missing (a namespace
+ *  no writer of this version has opened), and gets ROCHE_EIO if it may
+ *  not.
  *  @param timeout_ms  how long to wait: 0 returns at once, -1 waits until
  *                     a record comes or roche_follow_wake()
  *  @return ROCHE_OK; ROCHE_ETIMEDOUT (nothing new in time); ROCHE_ECANCELED

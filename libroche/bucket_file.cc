@@ -378,7 +378,7 @@ uint64_t BucketFile::first_kept() const {
 
 int BucketFile::copy_value(const RecordRef &rec, void *dst) const {
     if (opts_.writable) {
-        const uint8_t *value;
+        const uint8_t *value = nullptr;
         int rc = checked_value(rec, &value);
         if (rc == ROCHE_OK && rec.length) std::memcpy(dst, value, rec.length);
         return rc;

@@ -99,7 +99,9 @@ int BucketFile::recover() {
     uint64_t n = std::min(state.trusted, windex_.capacity());
     // Retention dropped the records before `first`: their bytes and entries
     // may be holes, and the walk starts at the first record kept.
-    uint64_t first = std::min(state.first, n), first_pos = first ? state.first_pos : 0, pos = first_pos;
+    uint64_t first = std::min(state.first, n), first_pos = first ? state.first_pos : 0;
+    if (first_pos > size) first = first_pos = 0;  // a damaged companion: nothing was dropped past the file
+    uint64_t pos = first_pos;
     // Searches need the trusted entries in order, records back to back from
     // the first kept. One pass over them (memory speed: tens of milliseconds
     // for ten million records) catches a companion damaged behind the

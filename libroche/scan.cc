@@ -26,7 +26,11 @@ int Scan::step(RecordRef *rec, uint64_t *offset, const uint8_t **value) {
             entered_ = true;
         }
         *value = nullptr;
-        int rc = bucket->next(extent_, &cursor_, rec, value, batch_.one());
+        int rc;
+        // Records retention drops while the scan runs are passed over:
+        // a scan covers the records kept.
+        do rc = bucket->next(extent_, &cursor_, rec, value, batch_.one());
+        while (rc == ROCHE_EDROPPED);
         if (rc == ROCHE_DONE) continue;
         *offset = make_offset(bucket_, rec->pos);
         return rc;
