@@ -87,6 +87,13 @@ int Follow::take(uint32_t bucket, size_t max, uint64_t *offsets, const void **da
             *n = 1;
             return rc;
         }
+        if (rec.pos != l.pos && l.owed && l.pos < file->first_kept()) {
+            // Retention dropped records between the check above and this
+            // read: report it (the next pass through the check does).
+            l.has_cursor = false;
+            if (*n > 0) return ROCHE_DONE;
+            return take(bucket, max, offsets, data, lens, times, n);
+        }
         l.cursor = cursor;
         l.pos = rec.pos + kHeaderSize + rec.length;
         l.owed = true;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -276,13 +277,22 @@ static void test_writer_killed_under_follower(void **state) {
     roche_follow *f;
     assert_roche_ok(roche_follow_open(r, NS, NULL, 0, 0, &f));
     for (int round = 0; round < 5; round++) {
+        int started[2];
+        assert_int_equal(pipe(started), 0);
         pid_t pid = fork();
         if (pid == 0) {
             roche_db *db = open_store(root, 1, 0);
             char value[128];
-            for (unsigned i = 1;; i++) roche_append(db, NS, NULL, value, make_value(i, value), NULL);
+            for (unsigned i = 1;; i++) {
+                roche_append(db, NS, NULL, value, make_value(i, value), NULL);
+                if (i == 1 && write(started[1], "s", 1) != 1) _exit(1);
+            }
         }
-        test_sleep_ms(20 + round * 7);
+        char c;
+        assert_int_equal(read(started[0], &c, 1), 1);  /* killed after its first append, at least */
+        close(started[0]);
+        close(started[1]);
+        test_sleep_ms(round * 7);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         /* The follower reads all the dead writer published, from where it was. */
@@ -463,6 +473,68 @@ static void test_follower_learns_of_dropped_records(void **state) {
     test_dir_free(root);
 }
 
+
+struct retainer {
+    roche_db *db;
+    atomic_int stop;
+};
+
+static void *retain_loop(void *arg) {
+    struct retainer *r = arg;
+    while (!atomic_load(&r->stop)) {
+        uint64_t freed;
+        assert_roche_ok(roche_retain(r->db, NS, 0, 40 * 2016, &freed));
+        test_sleep_ms(1);
+    }
+    return NULL;
+}
+
+/* Retention racing a follower (another thread keeps only the newest 40
+ * records while one appends): the follower gets records intact and in
+ * order, or ROCHE_EDROPPED, never damage. */
+static void test_follower_races_retention(void **state) {
+    (void)state;
+    char *root = test_dir_new();
+    roche_db *db = open_store(root, 1, 0);
+    roche_follow *f;
+    assert_roche_ok(roche_follow_open(db, NS, NULL, 0, 0, &f));
+    struct retainer r = {db, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, retain_loop, &r);
+    char value[2000];
+    unsigned next_seq = 0, delivered = 0, dropped = 0;
+    for (unsigned i = 0; i < 3000; i++) {
+        memset(value, 'a' + i % 26, sizeof value);
+        memcpy(value, &i, sizeof i);
+        assert_roche_ok(roche_append(db, NS, NULL, value, sizeof value, NULL));
+        if (i % 3) continue;
+        const void *data;
+        size_t len;
+        int rc;
+        while ((rc = roche_follow_next(f, 0, NULL, &data, &len, NULL)) != ROCHE_ETIMEDOUT) {
+            if (rc == ROCHE_EDROPPED) {
+                dropped++;
+                continue;
+            }
+            if (rc != ROCHE_OK) fail_msg("follow: %d (%s)", rc, roche_last_error());
+            unsigned seq;
+            memcpy(&seq, data, sizeof seq);
+            assert_int_equal(len, sizeof value);
+            assert_true(seq >= next_seq);  /* in order; a jump only past a drop */
+            for (size_t b = sizeof seq; b < len; b += 97)
+                if (((const char *)data)[b] != (char)('a' + seq % 26)) fail_msg("record %u damaged", seq);
+            next_seq = seq + 1;
+            delivered++;
+        }
+    }
+    atomic_store(&r.stop, 1);
+    pthread_join(t, NULL);
+    assert_true(delivered > 0);
+    roche_follow_free(f);
+    assert_roche_ok(roche_close(db));
+    test_dir_free(root);
+}
+
 static void test_follow_bad_arguments(void **state) {
     (void)state;
     char *root = test_dir_new();
@@ -505,6 +577,7 @@ int main(void) {
         cmocka_unit_test(test_delete_ends_a_waiting_follower),
         cmocka_unit_test(test_follower_survives_namespace_close),
         cmocka_unit_test(test_follower_learns_of_dropped_records),
+        cmocka_unit_test(test_follower_races_retention),
         cmocka_unit_test(test_follow_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
