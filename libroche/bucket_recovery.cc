@@ -100,7 +100,8 @@ int BucketFile::recover() {
     // Retention dropped the records before `first`: their bytes and entries
     // may be holes, and the walk starts at the first record kept.
     uint64_t first = std::min(state.first, n), first_pos = first ? state.first_pos : 0;
-    if (first_pos > size) first = first_pos = 0;  // a damaged companion: nothing was dropped past the file
+    // A damaged companion: records dropped end past the file, or nowhere.
+    if (first_pos > size || (first > 0 && first_pos < kHeaderSize)) first = first_pos = 0;
     uint64_t pos = first_pos;
     // Searches need the trusted entries in order, records back to back from
     // the first kept. One pass over them (memory speed: tens of milliseconds

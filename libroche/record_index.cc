@@ -195,7 +195,7 @@ uint64_t RecordIndex::lower_bound(uint64_t pos, uint64_t count, uint64_t end) co
     const IndexEntry *e = entries();
     // Invariant: entries below lo lie before pos, entries from hi on at or
     // after it; positions in [lo, hi) lie within [lo_pos, hi_pos).
-    uint64_t lo = 0, hi = count, lo_pos = 0, hi_pos = std::max(end, pos + 1);
+    uint64_t lo = std::min(first_kept(), count), hi = count, lo_pos = 0, hi_pos = std::max(end, pos + 1);
     bool interpolate = true;
     while (lo < hi) {
         if (pos <= lo_pos) return lo;

@@ -145,9 +145,10 @@ public:
         return need <= file_.mapped() && need <= file_.size();
     }
 
-    // The first entry below count whose position is >= pos (count if none).
-    // Interpolation search, falling back to bisection: about one probe for
-    // evenly sized records, never more than 2 log2(count).
+    // The first entry in [first_kept(), count) whose position is >= pos
+    // (count if none): the entries before the first record kept may be
+    // holes. Interpolation search, falling back to bisection: about one
+    // probe for evenly sized records, never more than 2 log2(count).
     uint64_t lower_bound(uint64_t pos, uint64_t count, uint64_t end) const;
     // Hints that lower_bound(pos, ...) will run soon: its first probe.
     void prefetch(uint64_t pos, uint64_t count, uint64_t end) const {

@@ -96,7 +96,24 @@ int retain_namespace(Namespace &ns, uint64_t older_than_ns, uint64_t max_bytes, 
                 else
                     hi = mid;
             }
-            for (BucketPlan &p : plans) kept_bytes(p, hi, &p.drop_to);
+            // Records appended at the same instant (one append_many) share
+            // a time, which bisection cannot split: all of time lo go at
+            // hi, so keep back as many of the newest of them as still fit.
+            uint64_t kept = 0;
+            std::vector<uint64_t> at_lo(plans.size());
+            for (size_t i = 0; i < plans.size(); i++) {
+                kept_bytes(plans[i], lo, &at_lo[i]);
+                kept += kept_bytes(plans[i], hi, &plans[i].drop_to);
+            }
+            for (size_t i = 0; i < plans.size(); i++) {
+                BucketPlan &p = plans[i];
+                while (p.drop_to > at_lo[i]) {
+                    uint64_t size = p.file->entry_pos(p.drop_to) - p.file->entry_pos(p.drop_to - 1);
+                    if (kept + size > max_bytes) break;
+                    kept += size;
+                    p.drop_to--;
+                }
+            }
         }
     }
     for (BucketPlan &p : plans) {

@@ -157,6 +157,31 @@ static void test_retain_by_size_drops_oldest_across_buckets(void **state) {
     test_dir_free(root);
 }
 
+
+/* One append_many gives its records one time: the size limit still keeps
+ * as many of the newest as fit, not none. */
+static void test_retain_by_size_splits_one_batch(void **state) {
+    (void)state;
+    char *root = test_dir_new();
+    roche_db *db = open_store(root, 1, 0);
+    static char values[10 * 100];
+    size_t lens[10];
+    uint64_t off[10];
+    for (int i = 0; i < 10; i++) lens[i] = 100;
+    memset(values, 'b', sizeof values);
+    assert_roche_ok(roche_append_many(db, NS, NULL, values, lens, 10, off));
+    uint64_t freed;
+    assert_roche_ok(roche_retain(db, NS, 0, 8 * 116 + 50, &freed));
+    assert_int_equal(freed, 2 * 116);
+    void *got;
+    size_t len;
+    assert_roche_code(roche_get(db, NS, off[1], &got, &len), ROCHE_EDROPPED);
+    assert_roche_ok(roche_get(db, NS, off[2], &got, &len));
+    roche_free(got);
+    assert_roche_ok(roche_close(db));
+    test_dir_free(root);
+}
+
 static void test_retention_option_applies_as_it_goes(void **state) {
     (void)state;
     char *root = test_dir_new();
@@ -296,6 +321,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retain_by_age),
         cmocka_unit_test(test_retain_by_size_drops_oldest_across_buckets),
+        cmocka_unit_test(test_retain_by_size_splits_one_batch),
         cmocka_unit_test(test_retention_option_applies_as_it_goes),
         cmocka_unit_test(test_kill_during_retention),
         cmocka_unit_test(test_retain_errors),

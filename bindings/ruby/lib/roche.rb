@@ -5,6 +5,7 @@ require_relative "roche/native"
 require_relative "roche/errors"
 require_relative "roche/handle"
 require_relative "roche/db"
+require_relative "roche/follower"
 
 # libroche, rochefort's append-only blob store, from Ruby.
 module Roche
@@ -12,6 +13,10 @@ module Roche
   #   buckets:   bucket files per namespace (libroche's default is 8)
   #   read_only: open without the writer lock; writes raise Roche::ReadOnly
   #   sync:      :never (the default) or :always (fsync each append)
+  #   retention: {max_age: seconds, max_bytes: n}: the writer drops, about
+  #              once a second, the records of each namespace it has open
+  #              that are older than max_age or past the newest max_bytes
+  #              (see DB#retain); a limit left out is off
   # With a block, yields the store, closes it afterwards and returns the
   # block's value; without one, returns the open Roche::DB.
   def self.open(path, **options)

@@ -18,7 +18,15 @@ class SafetyTest < RocheTest
     close_namespace: ->(db) { db.close_namespace("ns") },
     delete_namespace: ->(db) { db.delete_namespace("ns") },
     namespaces: ->(db) { db.namespaces },
-    stat: ->(db) { db.stat("ns") }
+    stat: ->(db) { db.stat("ns") },
+    follow: ->(db) { db.follow(namespace: "ns") },
+    follow_cursor: ->(db) { db.follow(namespace: "ns", cursor: "c") },
+    cursors: ->(db) { db.cursors(namespace: "ns") },
+    commit_cursor: ->(db) { db.commit_cursor("c", [0], namespace: "ns") },
+    cursor: ->(db) { db.cursor("c", namespace: "ns") },
+    delete_cursor: ->(db) { db.delete_cursor("c", namespace: "ns") },
+    retain: ->(db) { db.retain(namespace: "ns", max_bytes: 1) },
+    bucket_range: ->(db) { db.bucket_range(0, namespace: "ns") }
   }.freeze
 
   def test_every_call_after_close_raises_closed

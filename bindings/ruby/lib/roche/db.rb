@@ -7,15 +7,17 @@ module Roche
   class DB
     SYNC_POLICIES = { never: Native::SYNC_NEVER, always: Native::SYNC_ALWAYS }.freeze
     MAX_OFFSET = 2**64 - 1
+    MAX_U32 = 2**32 - 1
     # A pointer's size, and a size_t's (unsigned long wherever ruby-ffi runs).
     WORD = FFI::Pointer.size
-    private_constant :MAX_OFFSET, :WORD
+    RETENTION_KEYS = %i[max_age max_bytes].freeze
+    private_constant :MAX_OFFSET, :MAX_U32, :WORD, :RETENTION_KEYS
 
     # Open the store at path; see Roche.open.
-    def initialize(path, buckets: nil, read_only: false, sync: :never)
+    def initialize(path, buckets: nil, read_only: false, sync: :never, retention: nil)
       path = File.path(path)
       out = FFI::MemoryPointer.new(:pointer)
-      with_options(buckets, read_only, sync) do |options|
+      with_options(buckets, read_only, sync, retention) do |options|
         Roche.check(Native.roche_open(path, options, out))
       end
       @handle = Handle.new(out.read_pointer)
@@ -80,7 +82,7 @@ module Roche
       slots = FFI::MemoryPointer.new(:pointer, 3)
       use do |db|
         at = slots.address
-        check(Native.roche_get_view(db, namespace, offset, at, at + WORD, at + (2 * WORD)))
+        Roche.check(Native.roche_get_view(db, namespace, offset, at, at + WORD, at + (2 * WORD)), offset: offset)
         slots.get_pointer(WORD).read_bytes(slots.get_ulong(2 * WORD))
       ensure
         Native.roche_view_release(slots.get_pointer(0))
@@ -100,7 +102,7 @@ module Roche
       request.write_array_of_uint64(offsets)
       out = FFI::MemoryPointer.new(:pointer)
       use { |db| check(Native.roche_multiget(db, namespace, request, offsets.size, out)) }
-      split_values(*read_values(out.read_pointer))
+      split_values(offsets, *read_values(out.read_pointer))
     end
 
     # Yield [offset, value, time] (time a Time, to the nanosecond) for every
@@ -155,20 +157,117 @@ module Roche
       names = FFI::MemoryPointer.new(:pointer)
       count = FFI::MemoryPointer.new(:size_t)
       use { |db| check(Native.roche_namespaces(db, names, count)) }
-      list = names.read_pointer
+      read_names(names.read_pointer, count.read(:size_t))
+    end
+
+    # Follow a namespace as a log (see Roche::Follower): every record of
+    # every bucket, as it is appended, by this process or another.
+    #   from:     positions to start at, one offset per bucket (as
+    #             Follower#position gives); buckets not named start at their
+    #             first record kept
+    #   cursor:   start where the named cursor stands (from the start when
+    #             it does not exist yet); not together with from:
+    #   from_end: buckets with no position start at their end now
+    # A writable store creates the namespace when it does not exist; a
+    # read-only one raises Roche::NotFound. With a block, yields the
+    # follower, closes it afterwards and returns the block's value.
+    def follow(namespace: nil, from: nil, cursor: nil, from_end: false)
+      namespace = name_arg(namespace)
+      raise ArgumentError, "follow takes from: or cursor:, not both" if !from.nil? && !cursor.nil?
+
+      cursor = cursor_name(cursor) unless cursor.nil?
+      start, count = offset_list(from.nil? ? [] : from)
+      flags = from_end ? Native::FOLLOW_FROM_END : 0
+      follower = Follower.__send__(:new, @handle, open_follower(namespace, cursor, start, count, flags), namespace)
+      return follower unless block_given?
+
       begin
-        position = 0
-        Array.new(count.read(:size_t)) do
-          name = list.get_string(position)
-          position += name.bytesize + 1
-          name
-        end
+        yield follower
       ensure
-        Native.roche_free(list)
+        follower.close
       end
     end
 
-    # Statistics of a namespace, as a Hash (see roche_stat_info in roche.h).
+    # The cursors of a namespace, sorted. A cursor is a named position: one
+    # offset per bucket (Follower#position, Follower#commit).
+    def cursors(namespace: nil)
+      namespace = name_arg(namespace)
+      names = FFI::MemoryPointer.new(:pointer)
+      count = FFI::MemoryPointer.new(:size_t)
+      use { |db| check(Native.roche_cursor_list(db, namespace, names, count)) }
+      read_names(names.read_pointer, count.read(:size_t))
+    end
+
+    # Commit offsets (one per bucket) to the cursor named name, creating it.
+    # Read-only stores may commit cursors too.
+    def commit_cursor(name, offsets, namespace: nil)
+      namespace = name_arg(namespace)
+      name = cursor_name(name)
+      offsets, count = offset_list(offsets)
+      use { |db| check(Native.roche_cursor_commit(db, namespace, name, offsets, count)) }
+      nil
+    end
+
+    # The offsets a cursor holds; Roche::NotFound when there is no such
+    # cursor.
+    def cursor(name, namespace: nil)
+      namespace = name_arg(namespace)
+      name = cursor_name(name)
+      list = FFI::MemoryPointer.new(:pointer)
+      count = FFI::MemoryPointer.new(:size_t)
+      use { |db| check(Native.roche_cursor_get(db, namespace, name, list, count)) }
+      offsets = list.read_pointer
+      begin
+        offsets.read_array_of_uint64(count.read(:size_t))
+      ensure
+        Native.roche_free(offsets)
+      end
+    end
+
+    # Delete a cursor; Roche::NotFound when there is no such cursor.
+    def delete_cursor(name, namespace: nil)
+      namespace = name_arg(namespace)
+      name = cursor_name(name)
+      use { |db| check(Native.roche_cursor_delete(db, namespace, name)) }
+      nil
+    end
+
+    # Retention: drop, in every bucket of the namespace, the records older
+    # than older_than (a Time, or ns since the epoch), then the oldest ones
+    # across buckets until those kept total at most max_bytes (headers of
+    # 16 bytes included). nil turns a limit off. Returns the bytes dropped.
+    # Offsets of the records kept do not change; a get of a dropped one
+    # raises Roche::Dropped. Raises Roche::NotSupported when the file system
+    # cannot punch holes (nothing is dropped).
+    def retain(namespace: nil, older_than: nil, max_bytes: nil)
+      namespace = name_arg(namespace)
+      older_than = time_ns(older_than)
+      # libroche reads 0 as "no limit"; every record has a 16-byte header,
+      # so at most 1 byte keeps nothing, as 0 asks.
+      max_bytes = max_bytes.nil? ? 0 : [u64_arg(max_bytes, "max_bytes"), 1].max
+      freed = FFI::MemoryPointer.new(:uint64)
+      use { |db| check(Native.roche_retain(db, namespace, older_than, max_bytes, freed)) }
+      freed.read_uint64
+    end
+
+    # The records bucket holds now, as the Range first...end: first is the
+    # offset of its first record kept, end where its next record will go
+    # (an empty Range when it holds none). The offsets between are not all
+    # records: use it with get, each(from:) or follow(from:).
+    def bucket_range(bucket, namespace: nil)
+      namespace = name_arg(namespace)
+      raise TypeError, "a bucket must be an Integer, not #{bucket.class}" unless bucket.is_a?(Integer)
+      raise RangeError, "bucket #{bucket} is outside 0..2**32-1" unless bucket.between?(0, MAX_U32)
+
+      first = FFI::MemoryPointer.new(:uint64)
+      last = FFI::MemoryPointer.new(:uint64)
+      use { |db| check(Native.roche_bucket_range(db, namespace, bucket, first, last)) }
+      first.read_uint64...last.read_uint64
+    end
+
+    # Statistics of a namespace, as a Hash (see roche_stat_info in roche.h):
+    # :buckets, :records, :bytes, :oldest_ns, :newest_ns, :damaged_ranges,
+    # :damaged_bytes, :recovered_bytes, :dropped_records, :dropped_bytes.
     def stat(namespace = nil)
       namespace = name_arg(namespace)
       info = Native::StatInfo.new
@@ -235,6 +334,46 @@ module Roche
       end
     end
 
+    # Open a follower and register it with the handle, in one guarded step
+    # that no exception from another thread can split (an unregistered
+    # follower would outlive the store).
+    def open_follower(namespace, cursor, start, count, flags)
+      out = FFI::MemoryPointer.new(:pointer)
+      Thread.handle_interrupt(Object => :never) do
+        use do |db|
+          if cursor
+            check(Native.roche_follow_open_cursor(db, namespace, cursor, flags, out))
+          else
+            check(Native.roche_follow_open(db, namespace, start, count, flags, out))
+          end
+          follower = out.read_pointer
+          @handle.register_follower(follower)
+          follower
+        end
+      end
+    end
+
+    # Names back to back ("a\0b\0"), as libroche lists them; freed here.
+    def read_names(list, count)
+      position = 0
+      Array.new(count) do
+        name = list.get_string(position)
+        position += name.bytesize + 1
+        name
+      end
+    ensure
+      Native.roche_free(list)
+    end
+
+    # Offsets (an Array or any Enumerable of Integers) in native memory,
+    # and how many there are.
+    def offset_list(offsets)
+      offsets = list_arg(offsets).map { |offset| offset_arg(offset) }
+      memory = FFI::MemoryPointer.new(:uint64, [offsets.size, 1].max)
+      memory.write_array_of_uint64(offsets)
+      [memory, offsets.size]
+    end
+
     # Read a roche_values result in three bulk reads, then free it.
     def read_values(values)
       count = Native.roche_values_count(values)
@@ -249,10 +388,10 @@ module Roche
       Native.roche_values_free(values)
     end
 
-    def split_values(bytes, lengths, statuses)
+    def split_values(offsets, bytes, lengths, statuses)
       position = 0
       statuses.each_with_index.map do |status, i|
-        next Roche.error_for(status) unless status == Native::OK
+        next Roche.error_for(status, offset: offsets[i]) unless status == Native::OK
 
         value = bytes.byteslice(position, lengths[i])
         position += lengths[i]
@@ -260,12 +399,13 @@ module Roche
       end
     end
 
-    def with_options(buckets, read_only, sync)
+    def with_options(buckets, read_only, sync, retention)
       options = Native.roche_options_new
       raise NoMemory, "roche_options_new failed" if options.null?
 
       begin
         check(Native.roche_options_set_buckets(options, bucket_count(buckets))) unless buckets.nil?
+        check(Native.roche_options_set_retention(options, *retention_limits(retention))) unless retention.nil?
         check(Native.roche_options_set_read_only(options, read_only ? 1 : 0))
         check(Native.roche_options_set_sync(options, SYNC_POLICIES.fetch(sync) do
           raise ArgumentError, "sync must be one of #{SYNC_POLICIES.keys.inspect}, not #{sync.inspect}"
@@ -273,6 +413,61 @@ module Roche
         yield options
       ensure
         Native.roche_options_free(options)
+      end
+    end
+
+    # retention: {max_age: seconds, max_bytes: n} as libroche's (ms, bytes),
+    # where 0 is "no limit": a limit of 0 given from Ruby becomes the
+    # smallest one (1 ms, 1 byte), which keeps as little.
+    def retention_limits(retention)
+      raise TypeError, "retention must be a Hash, not #{retention.class}" unless retention.is_a?(Hash)
+
+      unknown = retention.keys - RETENTION_KEYS
+      unless unknown.empty?
+        raise ArgumentError, "unknown retention keys #{unknown.inspect}; known: #{RETENTION_KEYS.inspect}"
+      end
+
+      max_age = retention[:max_age]
+      unless max_age.nil?
+        unless max_age.is_a?(Numeric) && max_age.real?
+          raise TypeError, "max_age must be a number of seconds, not #{max_age.class}"
+        end
+        raise ArgumentError, "max_age must be at least 0, not #{max_age}" if max_age.negative? || max_age.to_f.nan?
+      end
+      max_age = max_age.nil? || max_age.to_f.infinite? ? 0 : [u64_arg((max_age * 1000).ceil, "max_age in ms"), 1].max
+      max_bytes = retention[:max_bytes]
+      max_bytes = max_bytes.nil? ? 0 : [u64_arg(max_bytes, "max_bytes"), 1].max
+      [max_age, max_bytes]
+    end
+
+    # A time as ns since the epoch: a Time, an Integer (ns) or nil (0, no
+    # age limit).
+    def time_ns(time)
+      case time
+      when nil then 0
+      when Time
+        ns = (time.to_i * 1_000_000_000) + time.nsec
+        raise RangeError, "#{time} is before the epoch" if ns.negative?
+
+        ns
+      when Integer then u64_arg(time, "older_than")
+      else raise TypeError, "older_than must be a Time or an Integer (ns since the epoch), not #{time.class}"
+      end
+    end
+
+    def u64_arg(value, what)
+      raise TypeError, "#{what} must be an Integer, not #{value.class}" unless value.is_a?(Integer)
+      raise RangeError, "#{what} #{value} is outside 0..2**64-1" unless value.between?(0, MAX_OFFSET)
+
+      value
+    end
+
+    # Cursor names: a String or a Symbol (the rules of namespace names).
+    def cursor_name(name)
+      case name
+      when String then name
+      when Symbol then name.to_s
+      else raise TypeError, "a cursor name must be a String, not #{name.class}"
       end
     end
 

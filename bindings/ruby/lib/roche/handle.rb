@@ -3,22 +3,26 @@
 module Roche
   # The native roche_db behind a DB, with what keeps every use of it safe:
   # calls count themselves in and out, close waits for the ones in flight,
-  # and every call after close raises Roche::Closed. Scan iterators are
-  # registered here because libroche wants them freed before the store is
-  # closed, whether by #close or by the garbage collector.
+  # and every call after close raises Roche::Closed. Scan iterators and
+  # followers are registered here because libroche wants them freed before
+  # the store is closed, whether by #close or by the garbage collector. A
+  # follower is freed, and woken, only under the handle's lock, so a wake
+  # from another thread never reaches a freed follower.
   #
   # A forked child inherits the handle, but the store stays the parent's:
   # in the child every call raises Closed, and neither close nor the
   # finalizer run roche_close(), which would trim the bucket files under the
   # parent's mappings (the parent's next append would die of SIGBUS).
   class Handle
-    # Frees the open scans, then closes the store. It holds the scan registry
-    # but never the DB or the Handle: a releaser that referred to them would
-    # keep them alive, and the store would never be collected.
-    Releaser = Struct.new(:scans, :owner_pid) do
+    # Frees the open followers and scans, then closes the store. It holds
+    # the registries but never the DB or the Handle: a releaser that referred
+    # to them would keep them alive, and the store would never be collected.
+    Releaser = Struct.new(:scans, :followers, :owner_pid) do
       def call(pointer)
         return Native::OK unless Process.pid == owner_pid
 
+        followers.each_value { |follower| Native.roche_follow_free(follower) }
+        followers.clear
         scans.each_value { |scan| Native.roche_scan_free(scan) }
         scans.clear
         Native.roche_close(pointer)
@@ -27,8 +31,9 @@ module Roche
 
     def initialize(raw_pointer)
       @scans = {}
+      @followers = {}
       @owner_pid = Process.pid
-      @releaser = Releaser.new(@scans, @owner_pid)
+      @releaser = Releaser.new(@scans, @followers, @owner_pid)
       @pointer = FFI::AutoPointer.new(raw_pointer, @releaser)
       @mutex = Mutex.new
       @idle = ConditionVariable.new
@@ -60,6 +65,9 @@ module Roche
         # says, and must leave the parent's store alone.
         return nil if forked?
 
+        # A follower waiting for records returns at once instead of at the
+        # end of its slice.
+        @followers.each_value { |follower| Native.roche_follow_wake(follower) }
         @idle.wait(@mutex) while @calls_in_flight.positive?
         # Disarm the finalizer before releasing, so an interrupt in between
         # can only leak the handle, never free it twice. Releasing under the
@@ -77,6 +85,29 @@ module Roche
     def free_scan(scan)
       @mutex.synchronize do
         Native.roche_scan_free(scan) if @scans.delete(scan.address) && !forked?
+      end
+    end
+
+    def register_follower(follower)
+      @mutex.synchronize { @followers[follower.address] = follower }
+    end
+
+    # Free a follower unless close already did. No call may be inside it:
+    # Roche::Follower frees it under its own lock.
+    def free_follower(follower)
+      @mutex.synchronize do
+        Native.roche_follow_free(follower) if @followers.delete(follower.address) && !forked?
+      end
+    end
+
+    # Wake a follower from any thread; false when it was freed already (or
+    # belongs to the parent of this forked process).
+    def wake_follower(follower)
+      @mutex.synchronize do
+        return false if forked? || !@followers.key?(follower.address)
+
+        Roche.check(Native.roche_follow_wake(follower))
+        true
       end
     end
 

@@ -56,10 +56,17 @@ module Roche
     ELOCKED = -30_907
     EREADONLY = -30_908
     EINTERNAL = -30_909
+    ETIMEDOUT = -30_910
+    ECANCELED = -30_911
+    EDROPPED = -30_912
+    ENOTSUP = -30_913
 
     SYNC_NEVER = 0
     SYNC_ALWAYS = 1
-    STAT_VERSION = 1
+    STAT_VERSION = 2
+    FOLLOW_FROM_END = 1
+    # An offset is (bucket << OFFSET_BITS) | position.
+    OFFSET_BITS = 50
 
     # Statistics of one namespace; fields are only ever appended in C.
     class StatInfo < FFI::Struct
@@ -71,7 +78,10 @@ module Roche
              :newest_ns, :uint64,
              :damaged_ranges, :uint64,
              :damaged_bytes, :uint64,
-             :recovered_bytes, :uint64
+             :recovered_bytes, :uint64,
+             # version 2
+             :dropped_records, :uint64,
+             :dropped_bytes, :uint64
     end
 
     attach_function :roche_version, [], :string
@@ -84,6 +94,7 @@ module Roche
     attach_function :roche_options_set_buckets, %i[pointer uint32], :int
     attach_function :roche_options_set_read_only, %i[pointer int], :int
     attach_function :roche_options_set_sync, %i[pointer int], :int
+    attach_function :roche_options_set_retention, %i[pointer uint64 uint64], :int
 
     # Calls that may touch the disk or walk many records release the GVL.
     # The call stays on the calling native thread, so roche_last_error() read
@@ -121,5 +132,26 @@ module Roche
     attach_function :roche_close_namespace, %i[pointer string], :int, blocking: true
     attach_function :roche_delete_namespace, %i[pointer string], :int, blocking: true
     attach_function :roche_stat, %i[pointer string pointer], :int, blocking: true
+
+    # Following a namespace. The waits release the GVL; Roche::Follower
+    # keeps each one short (Follower::SLICE) so that Thread#raise, Thread#kill
+    # and Ctrl-C reach a waiting thread: ruby-ffi cannot interrupt a native
+    # wait, and Ruby runs a thread's interrupts only once it is back in Ruby.
+    attach_function :roche_follow_open, %i[pointer string pointer size_t int pointer], :int, blocking: true
+    attach_function :roche_follow_open_cursor, %i[pointer string string int pointer], :int, blocking: true
+    attach_function :roche_follow_next_batch, %i[pointer int size_t pointer pointer pointer pointer pointer], :int,
+                    blocking: true
+    attach_function :roche_follow_wake, [:pointer], :int
+    attach_function :roche_follow_position, %i[pointer pointer size_t pointer], :int
+    attach_function :roche_follow_commit, %i[pointer string], :int, blocking: true
+    attach_function :roche_follow_free, [:pointer], :void
+
+    attach_function :roche_cursor_commit, %i[pointer string string pointer size_t], :int, blocking: true
+    attach_function :roche_cursor_get, %i[pointer string string pointer pointer], :int, blocking: true
+    attach_function :roche_cursor_list, %i[pointer string pointer pointer], :int, blocking: true
+    attach_function :roche_cursor_delete, %i[pointer string string], :int, blocking: true
+
+    attach_function :roche_retain, %i[pointer string uint64 uint64 pointer], :int, blocking: true
+    attach_function :roche_bucket_range, %i[pointer string uint32 pointer pointer], :int, blocking: true
   end
 end
