@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -26,21 +27,20 @@ public:
         waiter_ = std::thread([this] {
             int sig = 0;
             sigwait(&set_, &sig);
-            if (sig == SIGINT || sig == SIGTERM) stopped_ = true;
-            roche_follow_wake(follow_);
+            if (!done_.load()) roche_follow_wake(follow_);  // a signal, not the destructor
         });
     }
     ~StopOnSignal() {
-        if (!stopped_) pthread_kill(waiter_.native_handle(), SIGTERM);  // ends its sigwait
+        done_.store(true);
+        pthread_kill(waiter_.native_handle(), SIGTERM);  // ends its sigwait (blocked: never delivered)
         waiter_.join();
         pthread_sigmask(SIG_SETMASK, &old_, nullptr);
     }
-    bool stopped() const { return stopped_; }
 
 private:
     roche_follow *follow_;
     sigset_t set_, old_;
-    volatile bool stopped_ = false;
+    std::atomic<bool> done_{false};
     std::thread waiter_;
 };
 
