@@ -9,11 +9,13 @@ use Scalar::Util qw(refaddr weaken);
 use Roche::FFI;
 use Roche::Error qw(:codes);
 use Roche::Scan;
+use Roche::Follow;
 
 our $VERSION = '0.1.0';
 
 use constant OK => Roche::FFI::OK;
 use constant MAX_VALUE => 0xFFFFFFFF;    # ROCHE_MAX_VALUE: a record's length is a u32
+use constant MAX_BUCKETS => 8191;        # ROCHE_MAX_BUCKETS
 
 my %SYNC_POLICIES = (never => 0, always => 1);
 my $MAX_OFFSET = '18446744073709551615';
@@ -39,23 +41,25 @@ sub library_path { Roche::FFI::library_path() }
 
 sub open {
     my ($class, $path, %options) = @_;
-    my ($buckets, $read_only, $sync) = _options(\%options, 'open', qw(buckets read_only sync));
+    my ($buckets, $read_only, $sync, $retention) = _options(\%options, 'open', qw(buckets read_only sync retention));
     _check_bytes($path, 'open', 'path');
     _invalid('open', 'the path is empty') unless length $path;
     _check_no_nul($path, 'open', 'path');
     $sync = _sync_policy($sync);
     _check_uint($buckets, 'open', 'buckets', 0xFFFFFFFF) if defined $buckets;
+    my ($max_age_ms, $max_bytes) = _retention($retention);
 
     my $opts = Roche::FFI::roche_options_new() // Roche::Error->throw(ENOMEM, 'open: out of memory');
     my $rc = defined $buckets ? Roche::FFI::roche_options_set_buckets($opts, $buckets) : OK;
     $rc ||= Roche::FFI::roche_options_set_read_only($opts, $read_only ? 1 : 0);
     $rc ||= Roche::FFI::roche_options_set_sync($opts, $sync);
+    $rc ||= Roche::FFI::roche_options_set_retention($opts, $max_age_ms, $max_bytes) if defined $retention;
     my $handle;
     $rc ||= Roche::FFI::roche_open($path, $opts, \$handle);
     Roche::FFI::roche_options_free($opts);
     _fail($rc, "open $path") if $rc != OK;
 
-    my $self = bless { handle => $handle, path => $path, scans => {} }, $class;
+    my $self = bless { handle => $handle, path => $path, scans => {}, followers => {} }, $class;
     weaken($open_stores{ refaddr $self } = $self);
     return $self;
 }
@@ -64,13 +68,16 @@ sub path { $_[0]{path} }
 
 sub is_closed { !defined $_[0]{handle} }
 
-# Free the open scans (libroche wants them gone first), then the handle.
+# Free the open scans and followers (libroche wants them gone first), then
+# the handle.
 sub close {
     my $self = shift;
     my $handle = delete $self->{handle} // return;
     delete $open_stores{ refaddr $self };
     $_->_release for grep { defined } values %{ $self->{scans} };
     %{ $self->{scans} } = ();
+    $_->_release('store') for grep { defined } values %{ $self->{followers} };
+    %{ $self->{followers} } = ();
     my $rc = Roche::FFI::roche_close($handle);
     _fail($rc, 'close') if $rc != OK;
     return;
@@ -147,7 +154,7 @@ sub get {
     # view is released, even if the copy dies. A failed call leaves no view.
     # The caller's $@ is saved and put back by hand (cheaper than local).
     my $rc = Roche::FFI::roche_get_view($db, $ns, $offset, \my $view, \my $data, \my $len);
-    _fail($rc, "get $offset") if $rc != OK;
+    _fail($rc, "get $offset", $offset) if $rc != OK;
     my $saved = $@;
     my $value = eval { $len ? buffer_to_scalar($data, $len) : '' };
     Roche::FFI::roche_view_release($view);
@@ -165,7 +172,7 @@ sub multi_get {
     _invalid('multi_get', 'offsets must be an array reference') unless ref $offsets eq 'ARRAY';
     my $count = @$offsets;
     return [] unless $count;
-    my $request = _pack_offsets($offsets);
+    my $request = _pack_offsets($offsets, 'multi_get');
 
     my $rc = Roche::FFI::roche_multiget($db, $ns, scalar_to_pointer($request), $count, \my $result);
     _fail($rc, 'multi_get') if $rc != OK;
@@ -180,7 +187,7 @@ sub multi_get {
     my @statuses = unpack 'l*', $statuses;
     for my $i (grep { $statuses[$_] != OK } 0 .. $count - 1) {
         $values[$i] = Roche::Error->new($statuses[$i], "multi_get: offset $offsets->[$i]: "
-                                                       . Roche::FFI::roche_strerror($statuses[$i]));
+                                                       . Roche::FFI::roche_strerror($statuses[$i]), $offsets->[$i]);
     }
     return \@values;
 }
@@ -200,6 +207,120 @@ sub scan {
 
 sub _forget_scan { delete $_[0]{scans}{ $_[1] } }
 
+# The follower is registered before libroche makes the native one, which
+# is stored into it by the call itself (and the handle read in the same
+# statement): a signal handler that closes the store at any point frees
+# the follower first, or the call gets no handle (EINVAL, reported as
+# ECLOSED).
+sub follow {
+    my ($self, %options) = @_;
+    $self->{handle} // _closed('follow');
+    my ($ns, $from, $cursor, $from_end) = _options(\%options, 'follow', qw(namespace from cursor from_end));
+    _invalid('follow', "give 'from' or 'cursor', not both") if defined $from && defined $cursor;
+    my $flags = $from_end ? Roche::FFI::FOLLOW_FROM_END : 0;
+    my ($positions, $count) = (undef, 0);
+    if (defined $from) {
+        _invalid('follow', 'from must be an array reference of offsets (one per bucket)') unless ref $from eq 'ARRAY';
+        _invalid('follow', 'from: more than ' . MAX_BUCKETS . ' offsets') if @$from > MAX_BUCKETS;
+        $positions = _pack_offsets($from, 'follow: from');
+        $count = @$from;
+    }
+    _check_cursor($cursor, 'follow') if defined $cursor;
+    my $follower = Roche::Follow->_new($self, $ns // 'default');
+    weaken($self->{followers}{ refaddr $follower } = $follower);
+    my $from_pointer = $count ? scalar_to_pointer($positions) : undef;    # not in the call: a sub call and ?: handle signals
+    my $rc = defined $cursor
+        ? Roche::FFI::roche_follow_open_cursor($self->{handle}, $ns, $cursor, $flags, \$follower->{follower})
+        : Roche::FFI::roche_follow_open($self->{handle}, $ns, $from_pointer, $count, $flags, \$follower->{follower});
+    $self->{handle} // _closed('follow');
+    _fail($rc, 'follow ' . ($ns // 'default') . (defined $cursor ? " from cursor $cursor" : '')) if $rc != OK;
+    return $follower;
+}
+
+sub _forget_follower { delete $_[0]{followers}{ $_[1] } }
+
+# ---- cursors ------------------------------------------------------------
+
+sub cursor_commit {
+    my ($self, $name, $offsets, %options) = @_;
+    $self->{handle} // _closed('cursor_commit');
+    my ($ns) = _options(\%options, 'cursor_commit', 'namespace');
+    _check_cursor($name, 'cursor_commit');
+    _invalid('cursor_commit', 'offsets must be an array reference (one offset per bucket)') unless ref $offsets eq 'ARRAY';
+    _invalid('cursor_commit', 'more than ' . MAX_BUCKETS . ' offsets') if @$offsets > MAX_BUCKETS;
+    my $packed = _pack_offsets($offsets, 'cursor_commit');
+    my $pointer = @$offsets ? scalar_to_pointer($packed) : undef;
+    my $rc = Roche::FFI::roche_cursor_commit($self->{handle}, $ns, $name, $pointer, scalar @$offsets);
+    $self->{handle} // _closed('cursor_commit');
+    _fail($rc, "cursor_commit $name") if $rc != OK;
+    return;
+}
+
+sub cursor_get {
+    my ($self, $name, %options) = @_;
+    $self->{handle} // _closed('cursor_get');
+    my ($ns) = _options(\%options, 'cursor_get', 'namespace');
+    _check_cursor($name, 'cursor_get');
+    my ($offsets, $count) = (undef, 0);
+    my $rc = Roche::FFI::roche_cursor_get($self->{handle}, $ns, $name, \$offsets, \$count);
+    $self->{handle} // _closed('cursor_get');
+    _fail($rc, "cursor_get $name") if $rc != OK;
+    my @offsets = $count ? unpack('Q*', buffer_to_scalar($offsets, 8 * $count)) : ();
+    Roche::FFI::roche_free($offsets);
+    return \@offsets;
+}
+
+sub cursor_list {
+    my ($self, %options) = @_;
+    $self->{handle} // _closed('cursor_list');
+    my ($ns) = _options(\%options, 'cursor_list', 'namespace');
+    my ($names, $count) = (undef, 0);
+    my $rc = Roche::FFI::roche_cursor_list($self->{handle}, $ns, \$names, \$count);
+    $self->{handle} // _closed('cursor_list');
+    _fail($rc, 'cursor_list') if $rc != OK;
+    return _names_at($names, $count);
+}
+
+sub cursor_delete {
+    my ($self, $name, %options) = @_;
+    $self->{handle} // _closed('cursor_delete');
+    my ($ns) = _options(\%options, 'cursor_delete', 'namespace');
+    _check_cursor($name, 'cursor_delete');
+    my $rc = Roche::FFI::roche_cursor_delete($self->{handle}, $ns, $name);
+    $self->{handle} // _closed('cursor_delete');
+    _fail($rc, "cursor_delete $name") if $rc != OK;
+    return;
+}
+
+# ---- retention ----------------------------------------------------------
+
+sub retain {
+    my ($self, %options) = @_;
+    $self->{handle} // _closed('retain');
+    my ($ns, $older_than_ns, $max_bytes) = _options(\%options, 'retain', qw(namespace older_than_ns max_bytes));
+    $older_than_ns //= 0;
+    $max_bytes //= 0;
+    _check_offset($older_than_ns, 'retain', 'older_than_ns');
+    _check_offset($max_bytes, 'retain', 'max_bytes');
+    my $freed = 0;
+    my $rc = Roche::FFI::roche_retain($self->{handle}, $ns, $older_than_ns, $max_bytes, \$freed);
+    $self->{handle} // _closed('retain');
+    _fail($rc, 'retain ' . ($ns // 'default')) if $rc != OK;
+    return $freed;
+}
+
+sub bucket_range {
+    my ($self, $bucket, %options) = @_;
+    $self->{handle} // _closed('bucket_range');
+    my ($ns) = _options(\%options, 'bucket_range', 'namespace');
+    _check_uint($bucket, 'bucket_range', 'bucket', 0xFFFFFFFF);    # libroche says which are past the last
+    my ($first, $end) = (0, 0);
+    my $rc = Roche::FFI::roche_bucket_range($self->{handle}, $ns, $bucket, \$first, \$end);
+    $self->{handle} // _closed('bucket_range');
+    _fail($rc, "bucket_range $bucket") if $rc != OK;
+    return ($first, $end);
+}
+
 sub sync {
     my ($self, %options) = @_;
     my $db = $self->{handle} // _closed('sync');
@@ -215,6 +336,12 @@ sub namespaces {
     my $db = $self->{handle} // _closed('namespaces');
     my $rc = Roche::FFI::roche_namespaces($db, \my $names, \my $count);
     _fail($rc, 'namespaces') if $rc != OK;
+    return _names_at($names, $count);
+}
+
+# count NUL-terminated names back to back at pointer names, which is freed.
+sub _names_at {
+    my ($names, $count) = @_;
     my @names;
     for (my ($i, $at) = (0, $names); $i < $count; $i++) {
         push @names, Roche::FFI::string_at($at);
@@ -228,16 +355,17 @@ sub close_namespace { _namespace_call($_[0], 'close_namespace', $_[1], \&Roche::
 
 sub delete_namespace { _namespace_call($_[0], 'delete_namespace', $_[1], \&Roche::FFI::roche_delete_namespace) }
 
-my @STAT_FIELDS = qw(buckets records bytes oldest_ns newest_ns damaged_ranges damaged_bytes recovered_bytes);
+my @STAT_FIELDS = qw(buckets records bytes oldest_ns newest_ns damaged_ranges damaged_bytes recovered_bytes
+                     dropped_records dropped_bytes);
 
 sub stat {
     my ($self, $ns) = @_;
     my $db = $self->{handle} // _closed('stat');
     _check_name($ns, 'stat', 'namespace');
-    my $info = pack 'LLQ7', 1, 0, (0) x 7;    # roche_stat_info, ROCHE_STAT_VERSION 1
+    my $info = pack 'LLQ9', 2, 0, (0) x 9;    # roche_stat_info, ROCHE_STAT_VERSION 2
     my $rc = Roche::FFI::roche_stat($db, $ns, scalar_to_pointer($info));
     _fail($rc, 'stat') if $rc != OK;
-    my (undef, @values) = unpack 'LLQ7', $info;
+    my (undef, @values) = unpack 'LLQ9', $info;
     my %stat;
     @stat{@STAT_FIELDS} = @values;
     return \%stat;
@@ -255,13 +383,14 @@ sub _namespace_call {
 }
 
 # Croak with libroche's text for code and the detail of this thread's
-# failure, read right after the failing call.
+# failure, read right after the failing call; offset, when the failure is
+# about one record (EDROPPED is a Roche::Error::Dropped).
 sub _fail {
-    my ($code, $what) = @_;
+    my ($code, $what, $offset) = @_;
     my $detail = Roche::FFI::roche_last_error();
     my $message = "$what: " . Roche::FFI::roche_strerror($code);
     $message .= " ($detail)" if length $detail;
-    Roche::Error->throw($code, $message);
+    Roche::Error->throw($code, $message, $offset);
 }
 
 sub _invalid { Roche::Error->throw(EINVAL, "$_[0]: $_[1]") }
@@ -348,13 +477,13 @@ sub _whole_float {
 # one, for the message (or for leading zeros and whole floats, which are
 # valid). An object whose overloading prints the number it packs as
 # (Math::BigInt) would read back the same: references are looked for
-# apart, so multi_get refuses what get refuses.
+# apart, so multi_get refuses what get refuses. $what names the call.
 sub _pack_offsets {
-    my $offsets = shift;
+    my ($offsets, $what) = @_;
     no warnings qw(numeric uninitialized);
     my $request = eval { pack 'Q*', @$offsets } // '';    # pack dies on Inf and NaN: checked below
     if (join(',', unpack 'Q*', $request) ne join(',', @$offsets) || grep { ref } @$offsets) {
-        _check_offset($offsets->[$_], 'multi_get', "offset $_") for 0 .. $#$offsets;
+        _check_offset($offsets->[$_], $what, "offset $_") for 0 .. $#$offsets;
     }
     return $request;
 }
@@ -363,6 +492,36 @@ sub _digits_above {
     my ($digits, $max) = @_;
     $digits =~ s/\A0+(?=.)//;
     return length $digits > length $max || (length $digits == length $max && $digits gt $max);
+}
+
+# Cursor names: as namespaces (libroche checks the rest), but never undef.
+sub _check_cursor {
+    my ($name, $what) = @_;
+    _invalid("$what: cursor", 'undef is not a cursor name') unless defined $name;
+    _check_name($name, $what, 'cursor');
+}
+
+# The retention open option: { max_age => seconds, max_bytes => bytes },
+# as libroche's milliseconds and bytes (0: no limit).
+sub _retention {
+    my $retention = shift // return (0, 0);
+    _invalid('open', 'retention must be a hash reference: { max_age => $seconds, max_bytes => $bytes }')
+        unless ref $retention eq 'HASH';
+    my %limits = %$retention;
+    my ($max_age, $max_bytes) = delete @limits{qw(max_age max_bytes)};
+    _invalid('open', "retention: unknown key '" . join(' ', sort keys %limits) . "' (known: max_age max_bytes)")
+        if %limits;
+    my $max_age_ms = 0;
+    if (defined $max_age) {
+        _invalid('open', 'retention: max_age must be a number of seconds, 0 or more')
+            if ref $max_age || !Scalar::Util::looks_like_number($max_age) || !($max_age >= 0) || $max_age == 9**9**9;
+        $max_age_ms = int($max_age * 1000 + 0.5);
+        $max_age_ms = 1 if $max_age_ms == 0 && $max_age > 0;    # a limit, however short, is no "off"
+        _invalid('open', 'retention: max_age is too large') if $max_age_ms >= 2**64;
+    }
+    $max_bytes //= 0;
+    _check_offset($max_bytes, 'open', 'retention: max_bytes');
+    return ($max_age_ms, $max_bytes);
 }
 
 sub _sync_policy {
@@ -395,6 +554,14 @@ Roche - libroche, rochefort's append-only blob store, from Perl
     my $it = $db->scan(namespace => 'events');
     while (my ($offset, $value, $time_ns) = $it->next) { ... }
     my $rest = $db->scan(namespace => 'events', from => $last_seen + 1);
+
+    # A log: follow a namespace, remember where a consumer stopped, drop the oldest.
+    my $f = $db->follow(namespace => 'events', cursor => 'billing');
+    while (my ($offset, $value, $time_ns) = $f->next(timeout => 5)) {
+        ...;
+        $f->commit('billing');
+    }
+    $db->retain(namespace => 'events', max_bytes => 2**30);    # bytes freed
 
     $db->sync;
     $db->close_namespace('events');
@@ -447,6 +614,14 @@ True to open without the writer lock; writes croak C<EREADONLY>.
 
 C<'never'> (the default, as in rochefort) or C<'always'> (each append is on
 disk before it returns).
+
+=item retention
+
+C<< { max_age => $seconds, max_bytes => $bytes } >> (either may be left out
+or 0: no limit): the writer applies L</retain> to every namespace it has
+open, about once a second, dropping records older than C<max_age> seconds
+and then the oldest until each namespace holds at most C<max_bytes>.
+C<max_age> may be fractional; it is kept in milliseconds.
 
 =back
 
@@ -518,7 +693,8 @@ fsyncs bucket files.
 
 A hash reference: C<buckets>, C<records>, C<bytes> (headers included),
 C<oldest_ns>, C<newest_ns>, C<damaged_ranges>, C<damaged_bytes>,
-C<recovered_bytes>. Walks the namespace.
+C<recovered_bytes>, C<dropped_records> and C<dropped_bytes> (what retention
+dropped). Walks the namespace.
 
 =head2 close_namespace, delete_namespace
 
@@ -529,9 +705,150 @@ C<recovered_bytes>. Walks the namespace.
 
     $db->close;
 
-Closes the store: frees its scans, trims the bucket files and releases the
-lock. Closing twice is harmless. Every other method of a closed store
-croaks C<ECLOSED>.
+Closes the store: frees its scans and followers, trims the bucket files
+and releases the lock. Closing twice is harmless. Every other method of a
+closed store croaks C<ECLOSED>.
+
+=head1 FOLLOWING A NAMESPACE, CURSORS, RETENTION
+
+These make a namespace a log, as a Kafka topic is: a follower reads records
+as they are appended, by this process or another; a cursor remembers where
+a named consumer stopped; retention drops the oldest records and gives
+their disk space back.
+
+A follower reads every bucket of the namespace, each in offset order, once
+each, with no gaps, including buckets made after it started. Records of
+different buckets are not ordered with respect to each other. Its
+I<position> is one offset per bucket, where it goes on in that bucket; a
+follower started again from its position (or from a cursor it committed)
+misses nothing and sees nothing twice.
+
+=head2 follow
+
+    my $f = $db->follow(namespace => $ns);                      # every record kept, then new ones
+    my $f = $db->follow(namespace => $ns, from => $position);   # one offset per bucket
+    my $f = $db->follow(namespace => $ns, cursor => 'billing'); # the position a cursor holds
+    my $f = $db->follow(namespace => $ns, from_end => 1);       # only what is appended from now on
+
+Returns a L<Roche::Follow>. C<from> is an array reference of offsets, one
+per bucket, as C<position> returns (a bucket not named starts at its first
+record, or at its end with C<from_end>; buckets made later start at their
+first record). C<cursor> starts from the cursor's position; a cursor that
+does not exist yet starts as if none were given. C<from> and C<cursor> do
+not mix. A writable handle creates the namespace, so a follower may start
+before the first append; a read-only handle croaks C<ENOTFOUND> then. The
+follower keeps its store alive (as a scan does); closing the store frees
+it, and its methods then croak C<ECLOSED>. It outlives
+C<close_namespace>.
+
+=head2 Roche::Follow methods
+
+=over
+
+=item next
+
+    my ($offset, $value, $time_ns) = $f->next(timeout => $seconds);
+    while (my ($offset, $value, $time_ns) = $f->next(timeout => 5)) { ... }
+
+The next record, as C<Roche::Scan>'s C<next> gives it: the offset, the value
+(a byte string, the follower's own copy) and the append time in ns since
+the epoch. When every bucket is at its end, it waits: up to C<timeout>
+seconds (fractions allowed; C<0> returns at once; C<undef>, the default,
+waits until a record comes). It returns the empty list (undef in scalar
+context) when the time ran out, or when C<wake> was called; C<woken> says
+which. The wait sleeps (a futex rung by the writer after each append, in
+this process or another): an idle follower uses no CPU.
+
+It croaks a B<Roche::Error::Dropped> (C<EDROPPED>) when retention dropped
+records it had not read yet; its C<offset> is where the follower was in
+that bucket, and the next call goes on at the bucket's first record kept.
+A damaged record croaks C<ECORRUPT> with its C<offset>, and the next call
+goes on past it. A deleted namespace croaks C<ENOTFOUND>.
+
+=item iterator
+
+    my $it = $f->iterator(timeout => 5);
+    while (my ($offset, $value, $time_ns) = $it->()) { ... }    # ends after 5 s with nothing new
+
+A code reference that calls C<next> with this timeout.
+
+=item wake, woken
+
+    local $SIG{TERM} = sub { $f->wake };
+    while (my @record = $f->next) { ... }     # ends on SIGTERM
+    print "stopped\n" if $f->woken;
+
+Ends the wait of C<next> at once (or the next wait, when none is under way;
+once per call): C<next> returns the empty list and C<woken> is true until
+the next C<next>. Perl threads are rare, so C<wake> is for a C<%SIG>
+handler (an C<alarm>, a C<SIGTERM> from a supervisor or another process).
+Perl runs those handlers only between its own operations, never inside a
+native call, so C<next> waits in slices of at most 100 ms: a handler runs
+within 100 ms of its signal, and may call C<wake>, or C<die> out of
+C<next>, or even close the follower or its store (C<next> then croaks
+C<ECLOSED>). The slices cost nothing measurable: about 10 calls a second
+while idle.
+
+=item position
+
+    my $position = $f->position;      # [offset per bucket]
+
+Where the follower goes on in each bucket: the offset after the last record
+it returned. Pass it to C<< follow(from => ...) >>, or keep it in a cursor.
+
+=item commit
+
+    $f->commit('billing');
+
+Commits the position to a cursor of the namespace (as C<cursor_commit>).
+
+=item close, is_closed, namespace
+
+Frees the native follower now (C<DESTROY> does it otherwise). Closing twice
+is harmless; every other call on a closed follower croaks C<ECLOSED>.
+
+=back
+
+=head2 cursor_commit, cursor_get, cursor_list, cursor_delete
+
+    $db->cursor_commit('billing', $position, namespace => $ns);
+    my $position = $db->cursor_get('billing', namespace => $ns);    # [offsets]
+    my @names = $db->cursor_list(namespace => $ns);                 # sorted
+    $db->cursor_delete('billing', namespace => $ns);
+
+A cursor is a named position in a namespace (one offset per bucket, at
+most 8191), kept in a file of the namespace. A commit replaces the position
+in one step: a crash leaves the old one or the new one, never a torn one.
+It is on disk when it returns under C<< sync => 'always' >>, otherwise after
+the next C<sync>. Names follow the rules of namespaces, up to 200 bytes.
+Read-only handles may commit and delete cursors too. C<cursor_get> of a
+cursor that does not exist croaks C<ENOTFOUND>, as do all four for a
+namespace that does not exist.
+
+=head2 retain
+
+    my $freed = $db->retain(namespace => $ns, older_than_ns => $time_ns, max_bytes => $bytes);
+
+Drops, in every bucket of the namespace, the records older than
+C<older_than_ns> (a time in ns since the epoch, an integer; 0 or left out:
+no age limit), then, oldest first across buckets, as many more as needed
+for the records kept to total at most C<max_bytes> (headers included; 0 or
+left out: no size limit). Returns the bytes of the records dropped. What a
+bucket drops is a prefix (records of one C<append_many> share one time;
+the size limit still keeps as many of the newest of them as fit). Offsets of the records kept do not change; a C<get>
+of a dropped one croaks a B<Roche::Error::Dropped>, scans start at the
+first record kept, and a follower that had not read them is told once.
+Disk space is freed in place (holes punched in the files): where the file
+system cannot do that, C<retain> croaks C<ENOTSUP> and drops nothing. A
+read-only handle croaks C<EREADONLY>.
+
+=head2 bucket_range
+
+    my ($first, $end) = $db->bucket_range($bucket, namespace => $ns);
+
+The offset of the bucket's first record kept, and the offset where its
+next record will go (equal when it holds none). A bucket with no file has
+both at its offset 0, C<< $bucket << 50 >>.
 
 =head1 DATA RULES
 
@@ -572,9 +889,17 @@ The message names the call, gives libroche's text for the code and, in
 brackets, the detail of this failure (a path, an errno text). The codes,
 exported by C<use Roche::Error qw(:codes)>, are libroche's C<EINVAL>,
 C<ENOTFOUND>, C<ECORRUPT>, C<EIO>, C<ENOMEM>, C<ETOOBIG>, C<ELOCKED>,
-C<EREADONLY>, C<EINTERNAL>, and this binding's own C<ECLOSED> (-30999) for a
-closed store. Wrong arguments (unknown options, bad types, wide characters,
-bad offsets) are C<EINVAL> too.
+C<EREADONLY>, C<EINTERNAL>, C<ETIMEDOUT>, C<ECANCELED>, C<EDROPPED>,
+C<ENOTSUP>, and this binding's own C<ECLOSED> (-30999) for a closed store
+or follower. Wrong arguments (unknown options, bad types, wide characters,
+bad offsets, bad timeouts) are C<EINVAL> too. C<next> reports a timeout and
+a wake by returning the empty list, not with C<ETIMEDOUT> or C<ECANCELED>.
+
+C<EDROPPED> comes as a B<Roche::Error::Dropped>, a subclass, with the offset
+concerned in C<< $err->offset >> (also set for a follower's C<ECORRUPT>):
+
+    eval { $db->get($offset) };
+    warn 'dropped at ', $@->offset, "\n" if ref $@ && $@->isa('Roche::Error::Dropped');
 
 =head1 SAFETY
 
@@ -590,12 +915,20 @@ no close can call into unloaded code.
 =item *
 
 After C<fork>, the child cannot use the parent's store (C<EINVAL>, from
-libroche) and leaves its files and lock alone when it exits.
+libroche) and leaves its files and lock alone when it exits. The parent's
+followers croak C<EINVAL> in the child too, and are not freed there.
 
 =item *
 
-A new ithread does not inherit stores or scans (C<CLONE_SKIP>): open the
-store in the thread that uses it.
+Signal handlers may use followers and stores: C<next> waits in slices, and
+reads the follower's handle and copies a record within one statement, so a
+handler that closes the follower or the store between two statements
+leaves nothing dangling.
+
+=item *
+
+A new ithread does not inherit stores, scans or followers (C<CLONE_SKIP>):
+open the store in the thread that uses it.
 
 =back
 

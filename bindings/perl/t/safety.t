@@ -5,6 +5,7 @@ use lib 't/lib';
 use RocheTest;
 
 use Config;
+use POSIX ();
 use File::Temp ();
 use Roche;
 use Roche::Error qw(:codes);
@@ -40,6 +41,13 @@ subtest 'every call after close croaks ECLOSED' => sub {
         stat             => sub { $db->stat('default') },
         close_namespace  => sub { $db->close_namespace('default') },
         delete_namespace => sub { $db->delete_namespace('default') },
+        follow           => sub { $db->follow },
+        cursor_commit    => sub { $db->cursor_commit('c', [0]) },
+        cursor_get       => sub { $db->cursor_get('c') },
+        cursor_list      => sub { $db->cursor_list },
+        cursor_delete    => sub { $db->cursor_delete('c') },
+        retain           => sub { $db->retain(max_bytes => 1) },
+        bucket_range     => sub { $db->bucket_range(0) },
     );
     for my $name (sort keys %calls) {
         is_roche_error { $calls{$name}->() } ECLOSED, qr/\A$name: the store is closed\z/, $name;
@@ -70,6 +78,88 @@ subtest 'a scan keeps its store open; the last one out closes it' => sub {
     undef $scan;
     my $db = Roche->open($root);
     ok($db, 'the store closed with its last scan');
+    $db->close;
+};
+
+subtest 'a follower of a closed store, or a closed follower, croaks ECLOSED' => sub {
+    my $db = Roche->open(fresh_root());
+    $db->append('x');
+    my $f = $db->follow;
+    my $closed = $db->follow;
+    $closed->close;
+    $closed->close;
+    pass('close twice is harmless');
+    $db->close;
+    for my $case ([$f, qr/the store was closed under this follower/], [$closed, qr/the follower is closed/]) {
+        my ($follower, $pattern) = @$case;
+        is_roche_error { $follower->next } ECLOSED, qr/\Anext: $pattern/, 'next';
+        is_roche_error { $follower->next(timeout => 0) } ECLOSED, $pattern, 'next with a timeout';
+        is_roche_error { $follower->wake } ECLOSED, qr/\Awake: $pattern/, 'wake after free';
+        is_roche_error { $follower->position } ECLOSED, $pattern, 'position';
+        is_roche_error { $follower->commit('c') } ECLOSED, $pattern, 'commit';
+        is_roche_error { $follower->iterator } ECLOSED, $pattern, 'iterator';
+        ok($follower->is_closed, 'is_closed');
+    }
+    undef $f;
+    undef $closed;
+    pass('closed followers are destroyed without a crash');
+};
+
+subtest 'bad arguments to follow and its methods croak EINVAL' => sub {
+    my $db = Roche->open(fresh_root(), buckets => 2);
+    my $offset = $db->append('x', namespace => 'log');
+    my $f = $db->follow(namespace => 'log');
+    my @cases = (
+        ['an unknown option',          sub { $db->follow(namespace => 'log', form => [0]) }, qr/unknown option 'form'/],
+        ['from and cursor',            sub { $db->follow(namespace => 'log', from => [0], cursor => 'c') }, qr/not both/],
+        ['from not an array',          sub { $db->follow(namespace => 'log', from => 0) }, qr/array reference/],
+        ['from with a word',           sub { $db->follow(namespace => 'log', from => [0, 'abc']) }, qr/\Afollow: from: offset 1: must be a non-negative integer/],
+        ['from with a negative',       sub { $db->follow(namespace => 'log', from => [-5]) }, qr/offset 0/],
+        ['from with an undef',         sub { $db->follow(namespace => 'log', from => [undef]) }, qr/offset 0/],
+        ['from with a fraction',       sub { $db->follow(namespace => 'log', from => [1.5]) }, qr/offset 0/],
+        ['from with a reference',      sub { $db->follow(namespace => 'log', from => [[]]) }, qr/offset 0/],
+        ['from with 8192 offsets',     sub { $db->follow(namespace => 'log', from => [(0) x 8192]) }, qr/more than 8191/],
+        ['a bad cursor name',          sub { $db->follow(namespace => 'log', cursor => 'a/b') }, qr/\Afollow log from cursor a\/b: invalid argument/],
+        ['a cursor name that is a ref', sub { $db->follow(namespace => 'log', cursor => {}) }, qr/cursor: a reference/],
+        ['a bad namespace',            sub { $db->follow(namespace => 'a/b') }, qr/\Afollow a\/b: invalid argument/],
+        ['a namespace with NUL',       sub { $db->follow(namespace => "a\0") }, qr/NUL/],
+        ['next: a negative timeout',   sub { $f->next(timeout => -1) }, qr/\Anext: timeout: must be a number of seconds/],
+        ['next: a word for a timeout', sub { $f->next(timeout => 'soon') }, qr/timeout: must be/],
+        ['next: a reference timeout',  sub { $f->next(timeout => [1]) }, qr/timeout: must be/],
+        ['next: NaN',                  sub { $f->next(timeout => 'nan' + 0) }, qr/timeout: must be/],
+        ['next: an unknown option',    sub { $f->next(wait => 1) }, qr/unknown option 'wait'/],
+        ['iterator: a bad timeout',    sub { $f->iterator(timeout => -2) }, qr/\Aiterator: timeout/],
+        ['commit: no cursor',          sub { $f->commit }, qr/\Acommit: cursor: undef is not a cursor name/],
+        ['commit: a bad cursor',       sub { $f->commit('.hidden') }, qr/\Acommit \.hidden: invalid argument/],
+    );
+    for my $case (@cases) {
+        my ($name, $call, $pattern) = @$case;
+        is_roche_error { $call->() } EINVAL, $pattern, $name;
+    }
+    is(($f->next(timeout => 0))[0], $offset, 'the follower still works');
+    is_deeply([$db->follow(namespace => 'log', from_end => 1)->next(timeout => '0.01')], [], 'a timeout as a string');
+    is_deeply([($db->follow(namespace => 'log', from => [])->next(timeout => 0))[0, 1]], [$offset, 'x'],
+              'from => [] starts every bucket at its first record');
+    is(($db->follow(namespace => 'log', from => ["$offset"])->next(timeout => 0))[1], 'x', 'offsets as digit strings');
+    $db->close;
+};
+
+subtest 'a forked child cannot use the parent\'s follower and leaves it alone' => sub {
+    my $db = Roche->open(fresh_root());
+    $db->append('x');
+    my $f = $db->follow;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        my @codes = map { my $err = $_->(); ref $err ? $err->code : 0 }
+                    sub { error_of { $f->next(timeout => 0) } }, sub { error_of { $f->wake } },
+                    sub { error_of { $f->position } }, sub { error_of { $f->commit('c') } };
+        my $fork_named = (error_of { $f->next }) =~ /before fork/;
+        undef $f;    # DESTROY does not free the parent's follower
+        POSIX::_exit(!grep({ $_ != EINVAL } @codes) && $fork_named ? 0 : 1);
+    }
+    waitpid $pid, 0;
+    is($?, 0, 'the child got EINVAL naming fork from every call');
+    is(($f->next(timeout => 0))[1], 'x', 'the parent\'s follower goes on');
     $db->close;
 };
 

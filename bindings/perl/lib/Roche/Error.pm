@@ -16,7 +16,8 @@ use overload
 our $VERSION = '0.1.0';
 
 # libroche's codes (roche.h), and ECLOSED, this binding's own code for a
-# store (or a scan of a store) that was closed; libroche never returns it.
+# store (or a scan or follower of a store) that was closed; libroche never
+# returns it.
 my %CODES = (
     EINVAL    => -30901,
     ENOTFOUND => -30902,
@@ -27,6 +28,10 @@ my %CODES = (
     ELOCKED   => -30907,
     EREADONLY => -30908,
     EINTERNAL => -30909,
+    ETIMEDOUT => -30910,
+    ECANCELED => -30911,
+    EDROPPED  => -30912,
+    ENOTSUP   => -30913,
     ECLOSED   => -30999,
 );
 my %NAMES = reverse %CODES;
@@ -37,9 +42,12 @@ constant->import(\%CODES);
 our @EXPORT_OK = sort keys %CODES;
 our %EXPORT_TAGS = (codes => \@EXPORT_OK);
 
+# An error about one record may carry its offset. EDROPPED is always a
+# Roche::Error::Dropped, whoever makes it.
 sub new {
-    my ($class, $code, $message) = @_;
-    return bless { code => $code, message => $message }, $class;
+    my ($class, $code, $message, $offset) = @_;
+    $class = 'Roche::Error::Dropped' if $class eq __PACKAGE__ && defined $code && $code == $CODES{EDROPPED};
+    return bless { code => $code, message => $message, offset => $offset }, $class;
 }
 
 # Croak a new error. croak passes an object through untouched, so the
@@ -51,10 +59,18 @@ sub throw {
 
 sub code    { $_[0]{code} }
 sub message { $_[0]{message} }
+sub offset  { $_[0]{offset} }
 
 # The code's symbolic name ("ENOTFOUND"), or "E<code>" for a code this
 # version does not know.
 sub name { $NAMES{ $_[0]{code} } // "E$_[0]{code}" }
+
+# Records dropped by retention: a get of a dropped offset, or a follower
+# that had not read them yet (offset: where it was in that bucket).
+package Roche::Error::Dropped;
+
+our @ISA = ('Roche::Error');
+our $VERSION = '0.1.0';
 
 1;
 
@@ -70,15 +86,22 @@ Roche::Error - what Roche croaks with
 
     eval { $db->get($offset) };
     if (ref $@ && $@->isa('Roche::Error') && $@->code == ENOTFOUND) { ... }
+    if (ref $@ && $@->isa('Roche::Error::Dropped')) { print $@->offset, "\n" }
     print "$@\n";    # the message
 
 =head1 DESCRIPTION
 
 An object with C<code> (libroche's negative C<ROCHE_E*> code, or
-C<ECLOSED>, this binding's code for a closed store), C<name> (C<"ENOTFOUND">)
-and C<message>; it stringifies to the message. The constants C<EINVAL>,
-C<ENOTFOUND>, C<ECORRUPT>, C<EIO>, C<ENOMEM>, C<ETOOBIG>, C<ELOCKED>,
-C<EREADONLY>, C<EINTERNAL> and C<ECLOSED> are exported on request, or all at
-once with C<:codes>. See L<Roche/ERRORS>.
+C<ECLOSED>, this binding's code for a closed store), C<name> (C<"ENOTFOUND">),
+C<message> and, for an error about one record, C<offset> (otherwise undef);
+it stringifies to the message. The constants C<EINVAL>, C<ENOTFOUND>,
+C<ECORRUPT>, C<EIO>, C<ENOMEM>, C<ETOOBIG>, C<ELOCKED>, C<EREADONLY>,
+C<EINTERNAL>, C<ETIMEDOUT>, C<ECANCELED>, C<EDROPPED>, C<ENOTSUP> and
+C<ECLOSED> are exported on request, or all at once with C<:codes>.
+
+An C<EDROPPED> error (records dropped by retention) is a
+B<Roche::Error::Dropped>, a subclass, so it can be told apart with C<isa>;
+its C<offset> is the offset asked for (C<get>), or where a follower was in
+the bucket that lost records. See L<Roche/ERRORS>.
 
 =cut

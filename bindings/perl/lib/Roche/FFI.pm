@@ -22,6 +22,9 @@ use constant HEADER_MAJOR => 0;
 # Return codes that are no error (roche.h); Roche::Error has the others.
 use constant { OK => 0, DONE => 1 };
 
+# roche_follow_open's flag.
+use constant FOLLOW_FROM_END => 1;
+
 # Offsets and lengths are 64-bit; a Perl without 64-bit integers would
 # silently round them.
 die "Roche needs a perl with 64-bit integers (ivsize 8)\n" if $Config::Config{ivsize} < 8;
@@ -100,6 +103,7 @@ my %signatures = (
     roche_options_set_buckets   => [['opaque', 'uint32'] => 'int'],
     roche_options_set_read_only => [['opaque', 'int'] => 'int'],
     roche_options_set_sync      => [['opaque', 'int'] => 'int'],
+    roche_options_set_retention => [['opaque', 'uint64', 'uint64'] => 'int'],
 
     roche_open        => [['string', 'opaque', 'opaque*'] => 'int'],
     roche_close       => [['opaque'] => 'int'],
@@ -125,6 +129,22 @@ my %signatures = (
     roche_close_namespace  => [['opaque', 'string'] => 'int'],
     roche_delete_namespace => [['opaque', 'string'] => 'int'],
     roche_stat             => [['opaque', 'string', 'opaque'] => 'int'],
+
+    roche_follow_open        => [['opaque', 'string', 'opaque', 'size_t', 'int', 'opaque*'] => 'int'],
+    roche_follow_open_cursor => [['opaque', 'string', 'string', 'int', 'opaque*'] => 'int'],
+    roche_follow_next        => [['opaque', 'int', 'uint64*', 'opaque*', 'size_t*', 'uint64*'] => 'int'],
+    roche_follow_wake        => [['opaque'] => 'int'],
+    roche_follow_position    => [['opaque', 'opaque', 'size_t', 'size_t*'] => 'int'],
+    roche_follow_commit      => [['opaque', 'string'] => 'int'],
+    roche_follow_free        => [['opaque'] => 'void'],
+
+    roche_cursor_commit => [['opaque', 'string', 'string', 'opaque', 'size_t'] => 'int'],
+    roche_cursor_get    => [['opaque', 'string', 'string', 'opaque*', 'size_t*'] => 'int'],
+    roche_cursor_list   => [['opaque', 'string', 'opaque*', 'size_t*'] => 'int'],
+    roche_cursor_delete => [['opaque', 'string', 'string'] => 'int'],
+
+    roche_retain       => [['opaque', 'string', 'uint64', 'uint64', 'uint64*'] => 'int'],
+    roche_bucket_range => [['opaque', 'string', 'uint32', 'uint64*', 'uint64*'] => 'int'],
 );
 $ffi->attach($_ => @{ $signatures{$_} }) for sort keys %signatures;
 
