@@ -19,7 +19,7 @@
 #define STACK_BYTES 4096
 
 static jclass exception_class;   /* io.roche.RocheException */
-static jmethodID exception_of;   /* static RocheException of(int, String) */
+static jmethodID exception_of;   /* static RocheException of(int, String, long) */
 static jclass record_class;      /* io.roche.Record */
 static jmethodID record_init;    /* Record(long, byte[], long) */
 static jclass byte_array_class;  /* byte[] */
@@ -44,17 +44,18 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
     view_class = global_class(env, "io/roche/ValueView");
     if (!exception_class || !record_class || !byte_array_class || !view_class) return JNI_ERR;
     exception_of = (*env)->GetStaticMethodID(env, exception_class, "of",
-                                             "(ILjava/lang/String;)Lio/roche/RocheException;");
+                                             "(ILjava/lang/String;J)Lio/roche/RocheException;");
     record_init = (*env)->GetMethodID(env, record_class, "<init>", "(J[BJ)V");
     view_init = (*env)->GetMethodID(env, view_class, "<init>", "(JLjava/nio/ByteBuffer;)V");
     if (!exception_of || !record_init || !view_init) return JNI_ERR;
     return JNI_VERSION_1_8;
 }
 
-/* Throw the RocheException for code, with libroche's detail for this thread.
+/* Throw the RocheException for code, with libroche's detail for this thread,
+ * about offset (-1: none; a DroppedException carries it).
  * The detail may hold any bytes (paths); NewStringUTF wants modified UTF-8,
  * so bytes outside ASCII become '?'. */
-static void throw_code(JNIEnv *env, int code) {
+static void throw_code_at(JNIEnv *env, int code, jlong offset) {
     char message[1024];
     const char *detail = roche_last_error();
     if (detail[0])
@@ -65,9 +66,13 @@ static void throw_code(JNIEnv *env, int code) {
         if ((unsigned char)*c >= 0x80 || (unsigned char)*c < 0x20) *c = '?';
     jstring text = (*env)->NewStringUTF(env, message);
     if (!text) return; /* OutOfMemoryError pending */
-    jobject exception = (*env)->CallStaticObjectMethod(env, exception_class, exception_of, code, text);
+    jobject exception = (*env)->CallStaticObjectMethod(env, exception_class, exception_of, code, text, offset);
     if ((*env)->ExceptionCheck(env)) return; /* of() itself failed: that one propagates */
     (*env)->Throw(env, (jthrowable)exception);
+}
+
+static void throw_code(JNIEnv *env, int code) {
+    throw_code_at(env, code, -1);
 }
 
 static void throw_oom(JNIEnv *env) {
@@ -120,6 +125,16 @@ static jbyteArray new_bytes(JNIEnv *env, const void *data, size_t len) {
     return array;
 }
 
+/* Names back to back ("a\0b\0"), as roche_namespaces() and roche_cursor_list()
+ * hand them out, in one byte[]; Roche.unpack splits it. */
+static jbyteArray packed_names(JNIEnv *env, char *names, size_t count) {
+    size_t size = 0;
+    for (size_t i = 0; i < count; i++) size += strlen(names + size) + 1;
+    jbyteArray packed = new_bytes(env, names, size);
+    roche_free(names);
+    return packed;
+}
+
 static roche_db *db_of(jlong handle) {
     return (roche_db *)(intptr_t)handle;
 }
@@ -140,7 +155,8 @@ JNIEXPORT jstring JNICALL Java_io_roche_Native_strerror(JNIEnv *env, jclass cls,
 }
 
 JNIEXPORT jlong JNICALL Java_io_roche_Native_open(JNIEnv *env, jclass cls, jbyteArray root,
-                                                  jint buckets, jboolean read_only, jint sync) {
+                                                  jint buckets, jboolean read_only, jint sync,
+                                                  jlong retention_age_ms, jlong retention_bytes) {
     (void)cls;
     bytes path;
     if (bytes_copy_all(env, root, &path) < 0) return 0;
@@ -150,6 +166,8 @@ JNIEXPORT jlong JNICALL Java_io_roche_Native_open(JNIEnv *env, jclass cls, jbyte
     if (rc == ROCHE_OK) rc = roche_options_set_buckets(opts, (uint32_t)buckets);
     if (rc == ROCHE_OK) rc = roche_options_set_read_only(opts, read_only);
     if (rc == ROCHE_OK) rc = roche_options_set_sync(opts, sync);
+    if (rc == ROCHE_OK)
+        rc = roche_options_set_retention(opts, (uint64_t)retention_age_ms, (uint64_t)retention_bytes);
     if (rc == ROCHE_OK) rc = roche_open(path.data, opts, &db);
     roche_options_free(opts);
     bytes_free(&path);
@@ -301,7 +319,7 @@ JNIEXPORT jbyteArray JNICALL Java_io_roche_Native_get(JNIEnv *env, jclass cls, j
     int rc = roche_get(db_of(db), n.ns.data, (uint64_t)offset, &data, &len);
     names_free(&n);
     if (rc != ROCHE_OK) {
-        throw_code(env, rc);
+        throw_code_at(env, rc, offset);
         return NULL;
     }
     jbyteArray value = new_bytes(env, data, len);
@@ -324,7 +342,7 @@ JNIEXPORT jobject JNICALL Java_io_roche_Native_getView(JNIEnv *env, jclass cls, 
     int rc = roche_get_view(db_of(db), n.ns.data, (uint64_t)offset, &view, &data, &len);
     names_free(&n);
     if (rc != ROCHE_OK) {
-        throw_code(env, rc);
+        throw_code_at(env, rc, offset);
         return NULL;
     }
     /* A ByteBuffer's capacity is an int. */
@@ -447,16 +465,13 @@ JNIEXPORT void JNICALL Java_io_roche_Native_scanFree(JNIEnv *env, jclass cls, jl
 JNIEXPORT jbyteArray JNICALL Java_io_roche_Native_namespaces(JNIEnv *env, jclass cls, jlong db) {
     (void)cls;
     char *names = NULL;
-    size_t count = 0, size = 0;
+    size_t count = 0;
     int rc = roche_namespaces(db_of(db), &names, &count);
     if (rc != ROCHE_OK) {
         throw_code(env, rc);
         return NULL;
     }
-    for (size_t i = 0; i < count; i++) size += strlen(names + size) + 1;
-    jbyteArray packed = new_bytes(env, names, size);
-    roche_free(names);
-    return packed;
+    return packed_names(env, names, count);
 }
 
 JNIEXPORT void JNICALL Java_io_roche_Native_closeNamespace(JNIEnv *env, jclass cls, jlong db,
@@ -487,8 +502,237 @@ JNIEXPORT jlongArray JNICALL Java_io_roche_Native_stat(JNIEnv *env, jclass cls, 
     }
     jlong fields[] = {info.buckets, (jlong)info.records, (jlong)info.bytes, (jlong)info.oldest_ns,
                       (jlong)info.newest_ns, (jlong)info.damaged_ranges, (jlong)info.damaged_bytes,
-                      (jlong)info.recovered_bytes};
-    jlongArray result = (*env)->NewLongArray(env, 8);
-    if (result) (*env)->SetLongArrayRegion(env, result, 0, 8, fields);
+                      (jlong)info.recovered_bytes, (jlong)info.dropped_records, (jlong)info.dropped_bytes};
+    jsize count = (jsize)(sizeof fields / sizeof *fields);
+    jlongArray result = (*env)->NewLongArray(env, count);
+    if (result) (*env)->SetLongArrayRegion(env, result, 0, count, fields);
     return result;
+}
+
+/* ------------------------------------------------------------------------
+ * Following, cursors, retention
+ * ------------------------------------------------------------------------ */
+
+static roche_follow *follow_of(jlong handle) {
+    return (roche_follow *)(intptr_t)handle;
+}
+
+/* A copy of a Java long[] (offsets: jlong and uint64_t share a layout for
+ * offsets below 2^63), never NULL on success. NULL with an exception
+ * pending on failure. */
+static uint64_t *offsets_copy(JNIEnv *env, jlongArray array, size_t *count) {
+    jsize n = array ? (*env)->GetArrayLength(env, array) : 0;
+    uint64_t *copy = malloc(sizeof *copy * (size_t)n + 1);
+    if (!copy) {
+        throw_oom(env);
+        return NULL;
+    }
+    if (n) (*env)->GetLongArrayRegion(env, array, 0, n, (jlong *)copy);
+    if ((*env)->ExceptionCheck(env)) {
+        free(copy);
+        return NULL;
+    }
+    *count = (size_t)n;
+    return copy;
+}
+
+/* A new long[] holding offsets[0, count). NULL with an exception pending on failure. */
+static jlongArray new_offsets(JNIEnv *env, const uint64_t *offsets, size_t count) {
+    if (count > INT32_MAX) {
+        throw_code(env, ROCHE_ETOOBIG);
+        return NULL;
+    }
+    jlongArray array = (*env)->NewLongArray(env, (jsize)count);
+    if (array && count) (*env)->SetLongArrayRegion(env, array, 0, (jsize)count, (const jlong *)offsets);
+    return array;
+}
+
+JNIEXPORT jlong JNICALL Java_io_roche_Native_followOpen(JNIEnv *env, jclass cls, jlong db,
+                                                        jbyteArray ns, jlongArray from,
+                                                        jboolean from_end) {
+    (void)cls;
+    size_t count = 0;
+    uint64_t *positions = offsets_copy(env, from, &count);
+    if (!positions) return 0;
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) {
+        free(positions);
+        return 0;
+    }
+    roche_follow *follow = NULL;
+    int rc = roche_follow_open(db_of(db), n.ns.data, positions, count,
+                               from_end ? ROCHE_FOLLOW_FROM_END : 0, &follow);
+    names_free(&n);
+    free(positions);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+    return (jlong)(intptr_t)follow;
+}
+
+JNIEXPORT jlong JNICALL Java_io_roche_Native_followOpenCursor(JNIEnv *env, jclass cls, jlong db,
+                                                              jbyteArray ns, jbyteArray cursor,
+                                                              jboolean from_end) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, cursor, &n) < 0) return 0;
+    roche_follow *follow = NULL;
+    int rc = roche_follow_open_cursor(db_of(db), n.ns.data, n.id.data,
+                                      from_end ? ROCHE_FOLLOW_FROM_END : 0, &follow);
+    names_free(&n);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+    return (jlong)(intptr_t)follow;
+}
+
+/* The next record, or NULL with no exception for ROCHE_ETIMEDOUT. Every
+ * other code is thrown; a damaged or dropped record's offset goes with it. */
+JNIEXPORT jobject JNICALL Java_io_roche_Native_followNext(JNIEnv *env, jclass cls, jlong handle,
+                                                          jint timeout_ms) {
+    (void)cls;
+    uint64_t offset = 0, time_ns = 0;
+    const void *data = NULL;
+    size_t len = 0;
+    int rc = roche_follow_next(follow_of(handle), timeout_ms, &offset, &data, &len, &time_ns);
+    if (rc == ROCHE_ETIMEDOUT) return NULL;
+    if (rc != ROCHE_OK) {
+        int located = rc == ROCHE_EDROPPED || rc == ROCHE_ECORRUPT;
+        throw_code_at(env, rc, located ? (jlong)offset : -1);
+        return NULL;
+    }
+    jbyteArray value = new_bytes(env, data, len);
+    if (!value) return NULL;
+    return (*env)->NewObject(env, record_class, record_init, (jlong)offset, value, (jlong)time_ns);
+}
+
+JNIEXPORT void JNICALL Java_io_roche_Native_followWake(JNIEnv *env, jclass cls, jlong handle) {
+    (void)cls;
+    int rc = roche_follow_wake(follow_of(handle));
+    if (rc != ROCHE_OK) throw_code(env, rc);
+}
+
+JNIEXPORT jlongArray JNICALL Java_io_roche_Native_followPosition(JNIEnv *env, jclass cls,
+                                                                 jlong handle) {
+    (void)cls;
+    size_t capacity = 0, count = 0;
+    uint64_t *offsets = NULL;
+    int rc = roche_follow_position(follow_of(handle), NULL, 0, &count);
+    /* The namespace may gain buckets between the two calls: ask again. */
+    while (rc == ROCHE_OK && count > capacity) {
+        free(offsets);
+        capacity = count;
+        offsets = malloc(sizeof *offsets * capacity);
+        if (!offsets) {
+            throw_oom(env);
+            return NULL;
+        }
+        rc = roche_follow_position(follow_of(handle), offsets, capacity, &count);
+    }
+    jlongArray result = NULL;
+    if (rc != ROCHE_OK) throw_code(env, rc);
+    else result = new_offsets(env, offsets, count);
+    free(offsets);
+    return result;
+}
+
+JNIEXPORT void JNICALL Java_io_roche_Native_followCommit(JNIEnv *env, jclass cls, jlong handle,
+                                                         jbyteArray cursor) {
+    (void)cls;
+    names n;
+    if (names_copy(env, NULL, cursor, &n) < 0) return;
+    int rc = roche_follow_commit(follow_of(handle), n.id.data);
+    names_free(&n);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+}
+
+JNIEXPORT void JNICALL Java_io_roche_Native_followFree(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env, (void)cls;
+    roche_follow_free(follow_of(handle));
+}
+
+JNIEXPORT void JNICALL Java_io_roche_Native_cursorCommit(JNIEnv *env, jclass cls, jlong db,
+                                                         jbyteArray ns, jbyteArray name,
+                                                         jlongArray offsets) {
+    (void)cls;
+    size_t count = 0;
+    uint64_t *positions = offsets_copy(env, offsets, &count);
+    if (!positions) return;
+    names n;
+    if (names_copy(env, ns, name, &n) < 0) {
+        free(positions);
+        return;
+    }
+    int rc = roche_cursor_commit(db_of(db), n.ns.data, n.id.data, positions, count);
+    names_free(&n);
+    free(positions);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+}
+
+JNIEXPORT jlongArray JNICALL Java_io_roche_Native_cursorGet(JNIEnv *env, jclass cls, jlong db,
+                                                            jbyteArray ns, jbyteArray name) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, name, &n) < 0) return NULL;
+    uint64_t *offsets = NULL;
+    size_t count = 0;
+    int rc = roche_cursor_get(db_of(db), n.ns.data, n.id.data, &offsets, &count);
+    names_free(&n);
+    if (rc != ROCHE_OK) {
+        throw_code(env, rc);
+        return NULL;
+    }
+    jlongArray result = new_offsets(env, offsets, count);
+    roche_free(offsets);
+    return result;
+}
+
+JNIEXPORT jbyteArray JNICALL Java_io_roche_Native_cursorList(JNIEnv *env, jclass cls, jlong db,
+                                                             jbyteArray ns) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) return NULL;
+    char *list = NULL;
+    size_t count = 0;
+    int rc = roche_cursor_list(db_of(db), n.ns.data, &list, &count);
+    names_free(&n);
+    if (rc != ROCHE_OK) {
+        throw_code(env, rc);
+        return NULL;
+    }
+    return packed_names(env, list, count);
+}
+
+JNIEXPORT void JNICALL Java_io_roche_Native_cursorDelete(JNIEnv *env, jclass cls, jlong db,
+                                                         jbyteArray ns, jbyteArray name) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, name, &n) < 0) return;
+    int rc = roche_cursor_delete(db_of(db), n.ns.data, n.id.data);
+    names_free(&n);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+}
+
+JNIEXPORT jlong JNICALL Java_io_roche_Native_retain(JNIEnv *env, jclass cls, jlong db,
+                                                    jbyteArray ns, jlong older_than_ns,
+                                                    jlong max_bytes) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) return 0;
+    uint64_t freed = 0;
+    int rc = roche_retain(db_of(db), n.ns.data, (uint64_t)older_than_ns, (uint64_t)max_bytes, &freed);
+    names_free(&n);
+    if (rc != ROCHE_OK) throw_code(env, rc);
+    return (jlong)freed;
+}
+
+JNIEXPORT jlongArray JNICALL Java_io_roche_Native_bucketRange(JNIEnv *env, jclass cls, jlong db,
+                                                              jbyteArray ns, jint bucket) {
+    (void)cls;
+    names n;
+    if (names_copy(env, ns, NULL, &n) < 0) return NULL;
+    uint64_t range[2] = {0, 0};
+    int rc = roche_bucket_range(db_of(db), n.ns.data, (uint32_t)bucket, &range[0], &range[1]);
+    names_free(&n);
+    if (rc != ROCHE_OK) {
+        throw_code(env, rc);
+        return NULL;
+    }
+    return new_offsets(env, range, 2);
 }

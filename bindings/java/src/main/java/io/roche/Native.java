@@ -69,7 +69,8 @@ final class Native {
     static native int versionNumber();
     static native String strerror(int code);
 
-    static native long open(byte[] root, int buckets, boolean readOnly, int syncPolicy);
+    static native long open(byte[] root, int buckets, boolean readOnly, int syncPolicy,
+                            long retentionAgeMs, long retentionBytes);
     static native void close(long db);
 
     static native long append(long db, byte[] ns, byte[] id, byte[] value, int from, int length);
@@ -91,4 +92,23 @@ final class Native {
     static native void closeNamespace(long db, byte[] ns);
     static native void deleteNamespace(long db, byte[] ns);
     static native long[] stat(long db, byte[] ns);
+
+    /** A roche_follow handle; from may be empty. */
+    static native long followOpen(long db, byte[] ns, long[] from, boolean fromEnd);
+    static native long followOpenCursor(long db, byte[] ns, byte[] cursor, boolean fromEnd);
+    /** The next record, or null on ROCHE_ETIMEDOUT; timeoutMs -1 waits for ever. */
+    static native Record followNext(long follow, int timeoutMs);
+    static native void followWake(long follow);
+    static native long[] followPosition(long follow);
+    static native void followCommit(long follow, byte[] cursor);
+    static native void followFree(long follow);
+
+    static native void cursorCommit(long db, byte[] ns, byte[] name, long[] offsets);
+    static native long[] cursorGet(long db, byte[] ns, byte[] name);
+    static native byte[] cursorList(long db, byte[] ns);
+    static native void cursorDelete(long db, byte[] ns, byte[] name);
+
+    static native long retain(long db, byte[] ns, long olderThanNs, long maxBytes);
+    /** {first, end}. */
+    static native long[] bucketRange(long db, byte[] ns, int bucket);
 }

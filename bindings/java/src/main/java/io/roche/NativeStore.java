@@ -37,8 +37,13 @@ final class NativeStore implements Runnable {
     private final Lock reading = lock.readLock();
     private final long db;
     private boolean closed; // written under the write lock
+    /** Set before close takes the write lock: followers about to wait give up instead. */
+    private volatile boolean closing;
     /** Live scan iterators: libroche wants them freed before the handle. */
     private final Set<Scan.State> scans = Collections.synchronizedSet(
+            Collections.newSetFromMap(new IdentityHashMap<>()));
+    /** Live followers: freed before the handle too, and woken first so close never waits on one. */
+    private final Set<Follower.State> followers = Collections.synchronizedSet(
             Collections.newSetFromMap(new IdentityHashMap<>()));
 
     NativeStore(long db) {
@@ -71,8 +76,30 @@ final class NativeStore implements Runnable {
 
     void unregister(Scan.State scan) { scans.remove(scan); }
 
-    /** Free the scans, then the handle; the first call does the work. */
+    void register(Follower.State follower) { followers.add(follower); }
+
+    void unregister(Follower.State follower) { followers.remove(follower); }
+
+    /** Whether close has begun; read by a follower (holding the read lock) before it waits. */
+    boolean closing() {
+        return closing;
+    }
+
+    /**
+     * Free the followers and scans, then the handle; the first call does the
+     * work. A follower waiting for a record holds the read lock: it is woken
+     * first (closing is set before, so one that starts to wait after the
+     * wake sees it, or meets the wake libroche keeps for its next call).
+     */
     void close() {
+        closing = true;
+        Follower.State[] waiting;
+        synchronized (followers) {
+            waiting = followers.toArray(new Follower.State[0]);
+        }
+        for (Follower.State follower : waiting) {
+            follower.wake();
+        }
         lock.writeLock().lock();
         try {
             if (closed) {
@@ -87,6 +114,14 @@ final class NativeStore implements Runnable {
             }
             for (Scan.State scan : open) {
                 scan.free();
+            }
+            Follower.State[] live;
+            synchronized (followers) {
+                live = followers.toArray(new Follower.State[0]);
+                followers.clear();
+            }
+            for (Follower.State follower : live) {
+                follower.free();
             }
             Native.close(db);
         } finally {

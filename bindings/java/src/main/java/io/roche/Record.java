@@ -1,6 +1,6 @@
 package io.roche;
 
-/** One record met by a scan: its offset, its value and its append time. */
+/** One record met by a scan or a follower: its offset, its value and its append time. */
 public final class Record {
     private final long offset;
     private final byte[] value;

@@ -4,6 +4,8 @@ import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -24,7 +26,11 @@ import java.util.stream.StreamSupport;
  * }
  * </pre>
  *
- * A Roche serves any number of threads at once. A namespace of null means
+ * A namespace is also a log: {@link #follow} reads its records as they are
+ * appended, cursors ({@link #commitCursor}) remember where a consumer
+ * stopped, and {@link #retain} drops the oldest records.
+ *
+ * <p>A Roche serves any number of threads at once. A namespace of null means
  * libroche's "default". Failures throw {@link RocheException} or one of its
  * subclasses; null values and arrays throw NullPointerException; calls after
  * {@link #close} throw IllegalStateException.
@@ -52,7 +58,8 @@ public final class Roche implements AutoCloseable {
         Objects.requireNonNull(root, "root");
         Objects.requireNonNull(options, "options");
         byte[] path = cString(root.toString(), "root");
-        return new Roche(Native.open(path, options.buckets, options.readOnly, options.sync.code));
+        return new Roche(Native.open(path, options.buckets, options.readOnly, options.sync.code,
+                options.retentionAgeMs, options.retentionBytes));
     }
 
     /** libroche's version, "MAJOR.MINOR.PATCH". */
@@ -185,7 +192,7 @@ public final class Roche implements AutoCloseable {
         int[] statuses = new int[offsets.length];
         long db = store.enter();
         try {
-            return new Values(Native.multiGet(db, name, offsets, statuses), statuses);
+            return new Values(Native.multiGet(db, name, offsets, statuses), statuses, offsets);
         } finally {
             store.leave();
         }
@@ -239,6 +246,11 @@ public final class Roche implements AutoCloseable {
         } finally {
             store.leave();
         }
+        return unpack(packed);
+    }
+
+    /** Names back to back, each ending in a NUL ("a\0b\0"), as libroche lists them. */
+    private static List<String> unpack(byte[] packed) {
         List<String> names = new ArrayList<>();
         for (int start = 0, end; start < packed.length; start = end + 1) {
             for (end = start; packed[end] != 0; end++) { }
@@ -279,9 +291,201 @@ public final class Roche implements AutoCloseable {
         }
     }
 
+    // ---- Following, cursors, retention ----------------------------------------
+
     /**
-     * Close the store: frees open scans, trims the files, releases the lock.
-     * Waits for calls in flight on other threads. A second close does nothing.
+     * Follow ns: every record already there, then each one as it is
+     * appended (by this store or by a writer in another process), each
+     * bucket in offset order, with no gaps and no repeats. With positions
+     * (one offset per bucket, as {@link Follower#position()} or {@link
+     * #getCursor} give them), each bucket named starts there; the others
+     * start at their first record kept. A writable store creates ns when it
+     * does not exist yet; a read-only one throws NotFoundException.
+     */
+    public Follower follow(String ns, long... from) {
+        return follow(ns, from, false);
+    }
+
+    /**
+     * As {@link #follow(String, long...)}; with fromEnd, buckets not named in
+     * from start at their end now (only records appended from now on), not
+     * at their first record.
+     */
+    public Follower follow(String ns, long[] from, boolean fromEnd) {
+        Objects.requireNonNull(from, "from");
+        byte[] name = namespace(ns);
+        long db = store.enter();
+        try {
+            return new Follower(this, store, Native.followOpen(db, name, from, fromEnd), CLEANER);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /**
+     * Follow ns from where the cursor says ({@link #commitCursor}, {@link
+     * Follower#commit}); a cursor that does not exist yet starts as {@link
+     * #follow(String, long[], boolean)} with no positions.
+     */
+    public Follower followCursor(String ns, String cursor, boolean fromEnd) {
+        byte[] name = namespace(ns), key = cursor(cursor);
+        long db = store.enter();
+        try {
+            return new Follower(this, store, Native.followOpenCursor(db, name, key, fromEnd), CLEANER);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /** {@link #followCursor(String, String, boolean)} from each bucket's first record kept. */
+    public Follower followCursor(String ns, String cursor) {
+        return followCursor(ns, cursor, false);
+    }
+
+    /**
+     * Save a position (one offset per bucket, at most 8191) under a cursor
+     * name, creating the cursor; a crash leaves the old position or the new
+     * one, never a mix. Read-only stores may commit too. NotFoundException
+     * when ns does not exist.
+     */
+    public void commitCursor(String ns, String cursor, long[] offsets) {
+        Objects.requireNonNull(offsets, "offsets");
+        byte[] name = namespace(ns), key = cursor(cursor);
+        long db = store.enter();
+        try {
+            Native.cursorCommit(db, name, key, offsets);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /** The position a cursor holds; NotFoundException when there is no such cursor or namespace. */
+    public long[] getCursor(String ns, String cursor) {
+        byte[] name = namespace(ns), key = cursor(cursor);
+        long db = store.enter();
+        try {
+            return Native.cursorGet(db, name, key);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /** The cursors of ns, sorted; NotFoundException when ns does not exist. */
+    public List<String> cursors(String ns) {
+        byte[] name = namespace(ns);
+        byte[] packed;
+        long db = store.enter();
+        try {
+            packed = Native.cursorList(db, name);
+        } finally {
+            store.leave();
+        }
+        return unpack(packed);
+    }
+
+    /** Delete a cursor; NotFoundException when there is none. */
+    public void deleteCursor(String ns, String cursor) {
+        byte[] name = namespace(ns), key = cursor(cursor);
+        long db = store.enter();
+        try {
+            Native.cursorDelete(db, name, key);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /**
+     * Retention: drop, in every bucket of ns, the records appended before
+     * olderThanNs (ns since the epoch; 0: no age limit), then, oldest first
+     * across buckets, as many more as needed for what is kept to total at
+     * most maxBytes (headers included; 0: no size limit). Their disk space
+     * is freed in place; the offsets of the records kept do not change. A
+     * get of a dropped offset throws {@link RocheException.DroppedException}.
+     *
+     * @return the bytes of the records dropped by this call
+     * @throws RocheException.NotSupportedException when the file system
+     *         cannot punch holes (nothing is dropped)
+     * @throws RocheException.ReadOnlyException on a read-only store
+     */
+    public long retain(String ns, long olderThanNs, long maxBytes) {
+        if (olderThanNs < 0) {
+            throw new IllegalArgumentException("olderThanNs must be 0 or more, not " + olderThanNs);
+        }
+        checkMaxBytes(maxBytes);
+        byte[] name = namespace(ns);
+        long db = store.enter();
+        try {
+            return Native.retain(db, name, olderThanNs, maxBytes);
+        } finally {
+            store.leave();
+        }
+    }
+
+    /** {@link #retain(String, long, long)} dropping the records appended before olderThan (not before the epoch). */
+    public long retain(String ns, Instant olderThan, long maxBytes) {
+        Objects.requireNonNull(olderThan, "olderThan");
+        if (olderThan.isBefore(Instant.EPOCH)) {
+            throw new IllegalArgumentException("olderThan is before the epoch: " + olderThan);
+        }
+        return retain(ns, epochNanos(olderThan), maxBytes);
+    }
+
+    /**
+     * {@link #retain(String, long, long)} dropping the records older than
+     * maxAge now; Duration.ZERO means no age limit, as 0 does for libroche.
+     */
+    public long retain(String ns, Duration maxAge, long maxBytes) {
+        Objects.requireNonNull(maxAge, "maxAge");
+        if (maxAge.isNegative()) {
+            throw new IllegalArgumentException("maxAge must not be negative: " + maxAge);
+        }
+        if (maxAge.isZero()) {
+            return retain(ns, 0L, maxBytes);
+        }
+        Instant now = Instant.now();
+        Instant cut = maxAge.compareTo(Duration.between(Instant.EPOCH, now)) >= 0 ? Instant.EPOCH : now.minus(maxAge);
+        // Older than the epoch keeps everything: an age limit of 1 ns past it.
+        return retain(ns, Math.max(1L, epochNanos(cut)), maxBytes);
+    }
+
+    /** ns since the epoch; past 2262 (a long's end) it is the largest. */
+    private static long epochNanos(Instant t) {
+        try {
+            return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000_000L), t.getNano());
+        } catch (ArithmeticException past2262) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private static void checkMaxBytes(long maxBytes) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes must be 0 (no limit) or more, not " + maxBytes);
+        }
+    }
+
+    /**
+     * The records bucket (0..8190) of ns holds now: its first record kept
+     * and where its next record will go. A bucket with no file has both at
+     * its offset 0. NotFoundException when ns does not exist; a bucket out of
+     * range is a RocheException with code EINVAL.
+     */
+    public BucketRange bucketRange(String ns, int bucket) {
+        byte[] name = namespace(ns);
+        long[] range;
+        long db = store.enter();
+        try {
+            range = Native.bucketRange(db, name, bucket);
+        } finally {
+            store.leave();
+        }
+        return new BucketRange(range[0], range[1]);
+    }
+
+    /**
+     * Close the store: wakes and frees open followers, frees open scans,
+     * trims the files, releases the lock. Waits for calls in flight on other
+     * threads (a follower waiting for a record returns at once and throws
+     * IllegalStateException). A second close does nothing.
      */
     @Override
     public void close() {
@@ -309,6 +513,11 @@ public final class Roche implements AutoCloseable {
 
     private static byte[] id(String id) {
         return id == null ? null : cString(id, "id");
+    }
+
+    /** A cursor's name: libroche judges its rules (as a namespace's, up to 200 bytes). */
+    static byte[] cursor(String cursor) {
+        return cString(Objects.requireNonNull(cursor, "cursor"), "cursor");
     }
 
     /** UTF-8 with a terminating NUL; a NUL inside would cut the string short in C. */
@@ -357,11 +566,15 @@ public final class Roche implements AutoCloseable {
         final int buckets;
         final boolean readOnly;
         final SyncPolicy sync;
+        final long retentionAgeMs;
+        final long retentionBytes;
 
         private Options(Builder b) {
             buckets = b.buckets;
             readOnly = b.readOnly;
             sync = b.sync;
+            retentionAgeMs = b.retentionAgeMs;
+            retentionBytes = b.retentionBytes;
         }
 
         public static Builder builder() {
@@ -372,6 +585,8 @@ public final class Roche implements AutoCloseable {
             private int buckets = 8;
             private boolean readOnly;
             private SyncPolicy sync = SyncPolicy.NEVER;
+            private long retentionAgeMs;
+            private long retentionBytes;
 
             /** Bucket files per namespace, 1..8191 (default 8). */
             public Builder buckets(int buckets) {
@@ -390,6 +605,33 @@ public final class Roche implements AutoCloseable {
 
             public Builder sync(SyncPolicy sync) {
                 this.sync = Objects.requireNonNull(sync, "sync");
+                return this;
+            }
+
+            /**
+             * Retention as an open option: about once a second the writer
+             * applies {@link Roche#retain} to every namespace it has open,
+             * dropping records older than maxAge and, per namespace, the
+             * oldest beyond maxBytes. Duration.ZERO and 0 turn a limit off
+             * (the default); an age is rounded up to whole milliseconds.
+             */
+            public Builder retention(Duration maxAge, long maxBytes) {
+                Objects.requireNonNull(maxAge, "maxAge");
+                if (maxAge.isNegative()) {
+                    throw new IllegalArgumentException("maxAge must not be negative: " + maxAge);
+                }
+                checkMaxBytes(maxBytes);
+                long ms;
+                try {
+                    ms = maxAge.toMillis();
+                    if (maxAge.compareTo(Duration.ofMillis(ms)) > 0 && ms < Long.MAX_VALUE) {
+                        ms++; // 0.5 ms is a limit, not none
+                    }
+                } catch (ArithmeticException huge) {
+                    ms = Long.MAX_VALUE;
+                }
+                this.retentionAgeMs = ms;
+                this.retentionBytes = maxBytes;
                 return this;
             }
 

@@ -13,6 +13,10 @@ public class RocheException extends RuntimeException {
     public static final int ELOCKED = -30907;
     public static final int EREADONLY = -30908;
     public static final int EINTERNAL = -30909;
+    public static final int ETIMEDOUT = -30910;
+    public static final int ECANCELED = -30911;
+    public static final int EDROPPED = -30912;
+    public static final int ENOTSUP = -30913;
 
     private final int code;
 
@@ -26,13 +30,26 @@ public class RocheException extends RuntimeException {
         return code;
     }
 
-    /** The exception class a caller catches for this code. Called from native code too. */
+    /** The exception class a caller catches for this code. */
     static RocheException of(int code, String message) {
+        return of(code, message, -1);
+    }
+
+    /**
+     * As {@link #of(int, String)}, with the offset the failure is about (-1:
+     * none known), which a {@link DroppedException} carries. Called from
+     * native code.
+     */
+    static RocheException of(int code, String message, long offset) {
         switch (code) {
             case ENOTFOUND: return new NotFoundException(code, message);
             case ECORRUPT: return new CorruptException(code, message);
             case ELOCKED: return new LockedException(code, message);
             case EREADONLY: return new ReadOnlyException(code, message);
+            case ETIMEDOUT: return new TimedOutException(code, message);
+            case ECANCELED: return new CanceledException(code, message);
+            case EDROPPED: return new DroppedException(code, message, offset);
+            case ENOTSUP: return new NotSupportedException(code, message);
             default: return new RocheException(code, message);
         }
     }
@@ -59,5 +76,52 @@ public class RocheException extends RuntimeException {
     public static class ReadOnlyException extends RocheException {
         private static final long serialVersionUID = 1L;
         ReadOnlyException(int code, String message) { super(code, message); }
+    }
+
+    /**
+     * Nothing new within a timeout. {@link Follower#next(java.time.Duration)}
+     * returns null instead; this is for completeness of the code mapping.
+     */
+    public static class TimedOutException extends RocheException {
+        private static final long serialVersionUID = 1L;
+        TimedOutException(int code, String message) { super(code, message); }
+    }
+
+    /**
+     * A follower was woken by {@link Follower#wake()}: thrown by the
+     * {@link Follower#next()} waiting then, or by the next one when none was
+     * (as Kafka's consumer throws WakeupException). The follower is still
+     * usable: the call after goes on.
+     */
+    public static class CanceledException extends RocheException {
+        private static final long serialVersionUID = 1L;
+        CanceledException(int code, String message) { super(code, message); }
+    }
+
+    /**
+     * Retention dropped the record: a get of a dropped offset, or a
+     * follower whose unread records were dropped (it goes on with the
+     * bucket's first record kept at its next call). {@link #offset()} is the
+     * offset asked for, or for a follower where it was in that bucket.
+     */
+    public static class DroppedException extends RocheException {
+        private static final long serialVersionUID = 1L;
+        private final long offset;
+
+        DroppedException(int code, String message, long offset) {
+            super(code, message);
+            this.offset = offset;
+        }
+
+        /** The offset dropped (for a follower: its position in the bucket), or -1 when not known. */
+        public long offset() {
+            return offset;
+        }
+    }
+
+    /** The file system cannot do it: retention needs hole punching (ext4, XFS, tmpfs, btrfs can). */
+    public static class NotSupportedException extends RocheException {
+        private static final long serialVersionUID = 1L;
+        NotSupportedException(int code, String message) { super(code, message); }
     }
 }

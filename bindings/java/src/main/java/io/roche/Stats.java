@@ -10,6 +10,9 @@ public final class Stats {
     public final long damagedRanges;
     public final long damagedBytes;
     public final long recoveredBytes;
+    /** Records dropped by retention ({@link Roche#retain}), and their bytes, headers included. */
+    public final long droppedRecords;
+    public final long droppedBytes;
 
     Stats(long[] f) {
         buckets = (int) f[0];
@@ -20,11 +23,14 @@ public final class Stats {
         damagedRanges = f[5];
         damagedBytes = f[6];
         recoveredBytes = f[7];
+        droppedRecords = f[8];
+        droppedBytes = f[9];
     }
 
     @Override
     public String toString() {
         return "Stats[buckets=" + buckets + ", records=" + records + ", bytes=" + bytes
-                + ", damagedRanges=" + damagedRanges + ", recoveredBytes=" + recoveredBytes + "]";
+                + ", damagedRanges=" + damagedRanges + ", recoveredBytes=" + recoveredBytes
+                + ", droppedRecords=" + droppedRecords + ", droppedBytes=" + droppedBytes + "]";
     }
 }

@@ -20,7 +20,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * meanwhile: appends, {@link Roche#closeNamespace}, {@link
  * Roche#deleteNamespace}, even {@link Roche#close} (the view pins the
  * namespace's mapping, so close views promptly: a pinned mapping of a
- * deleted namespace keeps its disk space until released).
+ * deleted namespace keeps its disk space until released). Retention is the
+ * one exception: on a writable store the bytes read as zeros once {@link
+ * Roche#retain} (or the retention option) frees their block; that is no
+ * crash, but copy with {@link #toArray} what you keep while retention runs.
  *
  * <p><b>A buffer must not be used after the view is closed.</b> Java cannot
  * revoke a direct ByteBuffer: reading one from {@link #buffer} (or any

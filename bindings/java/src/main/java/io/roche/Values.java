@@ -8,10 +8,12 @@ package io.roche;
 public final class Values {
     private final byte[][] values;
     private final int[] statuses;
+    private final long[] offsets;
 
-    Values(byte[][] values, int[] statuses) {
+    Values(byte[][] values, int[] statuses, long[] offsets) {
         this.values = values;
         this.statuses = statuses;
+        this.offsets = offsets;
     }
 
     public int size() { return values.length; }
@@ -24,7 +26,7 @@ public final class Values {
     /** Item i's value, or the typed exception a get of its offset would throw. */
     public byte[] get(int i) {
         if (statuses[i] != 0) {
-            throw RocheException.of(statuses[i], "item " + i + ": " + Native.strerror(statuses[i]));
+            throw RocheException.of(statuses[i], "item " + i + ": " + Native.strerror(statuses[i]), offsets[i]);
         }
         return values[i];
     }

@@ -142,7 +142,8 @@ class BadInputMatrixTest extends StoreFixture {
     @Test
     void nullOffsetsAndWrongTypesDoNotCompile() throws Exception {
         Set<Class<?>> allowed = Set.of(String.class, long.class, long[].class, byte[].class, byte[][].class,
-                int.class, ByteBuffer.class, List.class, Path.class, Roche.Options.class);
+                int.class, boolean.class, ByteBuffer.class, List.class, Path.class, Roche.Options.class,
+                java.time.Instant.class, java.time.Duration.class);
         for (Method m : Roche.class.getDeclaredMethods()) {
             if (Modifier.isPublic(m.getModifiers())) {
                 for (Class<?> p : m.getParameterTypes()) {
@@ -154,6 +155,9 @@ class BadInputMatrixTest extends StoreFixture {
         assertEquals(long.class, Roche.class.getMethod("getView", String.class, long.class).getParameterTypes()[1]);
         assertEquals(long[].class, Roche.class.getMethod("multiGet", String.class, long[].class).getParameterTypes()[1]);
         assertEquals(long.class, Roche.class.getMethod("scan", String.class, long.class).getParameterTypes()[1]);
+        assertEquals(long[].class, Roche.class.getMethod("follow", String.class, long[].class).getParameterTypes()[1]);
+        assertEquals(long[].class,
+                Roche.class.getMethod("commitCursor", String.class, String.class, long[].class).getParameterTypes()[2]);
         for (Method m : Roche.Options.Builder.class.getDeclaredMethods()) {
             if (m.getName().equals("buckets")) {
                 assertEquals(List.of(int.class), List.of(m.getParameterTypes()), "buckets takes an int only");

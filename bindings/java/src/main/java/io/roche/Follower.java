@@ -1,0 +1,425 @@
+package io.roche;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.spi.AbstractInterruptibleChannel;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * A follower of one namespace, from {@link Roche#follow} or {@link
+ * Roche#followCursor}: its records as they are appended, by this store or
+ * by a writer in another process, like a tail of a log.
+ *
+ * <pre>
+ * try (Follower f = db.followCursor("events", "mailer")) {
+ *     while (running) {
+ *         Record r = f.next(Duration.ofSeconds(1));   // null: nothing new in time
+ *         if (r != null) { handle(r); f.commit("mailer"); }
+ *     }
+ * }
+ * </pre>
+ *
+ * Each bucket's records come in offset order, once each, with no gaps;
+ * records of different buckets are not ordered with respect to each other.
+ * {@link #position()} (one offset per bucket) or a cursor ({@link #commit})
+ * restarts a follower where this one stopped, missing nothing and repeating
+ * nothing.
+ *
+ * <p>Waiting: {@link #next(Duration)} and {@link #next()} sleep in
+ * libroche's futex wait (no polling, no CPU) until a record comes.
+ * <ul>
+ * <li>Timeout: {@link #next(Duration)} returns null.
+ * <li>{@link #wake()}, from any thread: the waiting call (or, when none
+ *     waits, the next one) throws {@link RocheException.CanceledException},
+ *     once per wake, as Kafka's consumer throws WakeupException.
+ * <li>{@link Thread#interrupt()} of the waiting thread: the call throws
+ *     InterruptedException (the interrupt status cleared, as is the rule).
+ *     A blocking call made with the status already set throws at once.
+ * <li>{@link #close()} or the store's close from another thread: the
+ *     waiting call returns at once and throws IllegalStateException.
+ * </ul>
+ * {@link #iterator()} and {@link #stream()} block for each record and end
+ * (hasNext() false) at a wake or an interrupt (the interrupt status is then
+ * left set).
+ *
+ * <p>Other failures: {@link RocheException.DroppedException} when retention
+ * dropped records this follower had not read yet ({@link
+ * RocheException.DroppedException#offset()} is where it was in that bucket;
+ * the next call goes on from the bucket's first record kept);
+ * CorruptException for a damaged record (the next call goes on past it);
+ * NotFoundException when the namespace was deleted.
+ *
+ * <p>A follower belongs to one thread at a time; {@link #wake()} and {@link
+ * #close()} may come from any thread. Close it (try with resources) to free
+ * it; one left to the garbage collector is freed by a Cleaner, and closing
+ * the store frees it too. Every call after close throws
+ * IllegalStateException.
+ */
+public final class Follower implements Iterable<Record>, AutoCloseable {
+    /** What one native call gave when a wake came from an interrupt or a close, not from {@link #wake()}. */
+    private static final Record AGAIN = new Record(-1, new byte[0], 0);
+
+    private final State state;
+    private final Cleaner.Cleanable cleanable;
+    /** Keeps the store open while the follower is in use, even if the caller dropped it. */
+    @SuppressWarnings("unused")
+    private final Roche owner;
+
+    Follower(Roche owner, NativeStore store, long handle, Cleaner cleaner) {
+        this.owner = owner;
+        this.state = new State(store, handle);
+        store.register(state);
+        this.cleanable = cleaner.register(this, state);
+    }
+
+    /** The next record if one is there now, else null; never waits. */
+    public Record poll() {
+        try {
+            Record r;
+            do {
+                r = attempt(0);
+            } while (r == AGAIN); // a wake left by an interrupt: look again
+            return r;
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * The next record, waiting for one as long as it takes.
+     *
+     * @throws RocheException.CanceledException when {@link #wake()} was called
+     * @throws InterruptedException when the thread is interrupted
+     */
+    public Record next() throws InterruptedException {
+        return await(-1);
+    }
+
+    /**
+     * The next record, waiting up to timeout for one; null when none came in
+     * time. A timeout of zero or less does not wait (as {@link #poll()}).
+     *
+     * @throws RocheException.CanceledException when {@link #wake()} was called
+     * @throws InterruptedException when the thread is interrupted
+     */
+    public Record next(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            return poll();
+        }
+        long nanos;
+        try {
+            nanos = timeout.toNanos();
+        } catch (ArithmeticException centuries) {
+            nanos = -1;
+        }
+        return await(nanos);
+    }
+
+    /** nanos: how long to wait, or -1 for ever. */
+    private Record await(long nanos) throws InterruptedException {
+        try {
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            long deadline = System.nanoTime() + nanos;
+            while (true) {
+                // What is there now, with no interruptible section to set up.
+                Record r = attempt(0);
+                if (r == AGAIN) {
+                    continue;
+                }
+                if (r != null) {
+                    return r;
+                }
+                int ms = -1;
+                if (nanos >= 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return null;
+                    }
+                    ms = (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
+                }
+                // The wait: an interrupt runs Waiter.implCloseChannel on the
+                // interrupting thread, which wakes the native wait.
+                Waiter waiter = new Waiter(state);
+                boolean interrupted = false;
+                r = null;
+                try {
+                    waiter.enter();
+                    r = attempt(ms);
+                } finally {
+                    try {
+                        waiter.exit(true);
+                    } catch (ClosedByInterruptException e) {
+                        interrupted = true;
+                    } catch (AsynchronousCloseException notOurs) {
+                        // Only an interrupt closes a Waiter.
+                    }
+                }
+                if (interrupted) {
+                    if (r != null && r != AGAIN) {
+                        return r; // the interrupt status stays set for the next wait
+                    }
+                    Thread.interrupted();
+                    throw new InterruptedException();
+                }
+                if (r != AGAIN && (r != null || ms >= 0 && deadline - System.nanoTime() <= 0)) {
+                    return r;
+                }
+            }
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * One native call: a record; null when none came within timeoutMs; AGAIN
+     * when a wake came that the caller did not ask for (an interrupt's).
+     */
+    private Record attempt(int timeoutMs) {
+        try {
+            return state.step(timeoutMs);
+        } catch (RocheException.CanceledException e) {
+            if (state.userWoken.getAndSet(false)) {
+                throw e;
+            }
+            state.checkOpen(); // woken by a close
+            return AGAIN;
+        }
+    }
+
+    /**
+     * Wake this follower from any thread: the call waiting in it throws
+     * {@link RocheException.CanceledException} now, or the next call does at
+     * once if none is waiting.
+     *
+     * @throws IllegalStateException when the follower or its store is closed
+     */
+    public void wake() {
+        state.userWoken.set(true); // before libroche's wake: the call it ends sees it
+        if (!state.wake()) {
+            state.userWoken.set(false);
+            throw new IllegalStateException("this follower is closed");
+        }
+    }
+
+    /**
+     * Where the follower goes on: for each bucket 0..n-1, the offset after
+     * the last record it returned (or where it starts). Pass it to {@link
+     * Roche#follow(String, long...)} or {@link Roche#commitCursor} to resume.
+     */
+    public long[] position() {
+        try {
+            return state.position();
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Save {@link #position()} under a cursor name of this follower's namespace ({@link Roche#commitCursor}). */
+    public void commit(String cursor) {
+        byte[] name = Roche.cursor(cursor);
+        try {
+            state.commit(name);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * The records as they come: hasNext() waits for the next one, and
+     * returns false once the follower is woken ({@link #wake()}) or the
+     * thread interrupted (its interrupt status is left set). Each call gives
+     * a new iterator over the same follower.
+     */
+    @Override
+    public Iterator<Record> iterator() {
+        return new Iterator<Record>() {
+            private Record next;
+            private boolean done;
+
+            @Override
+            public boolean hasNext() {
+                if (next == null && !done) {
+                    try {
+                        next = Follower.this.next();
+                    } catch (RocheException.CanceledException woken) {
+                        done = true;
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        done = true;
+                    }
+                }
+                return next != null;
+            }
+
+            @Override
+            public Record next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException("the follower was woken or interrupted");
+                }
+                Record record = next;
+                next = null;
+                return record;
+            }
+        };
+    }
+
+    /**
+     * {@link #iterator()} as a sequential Stream: it ends at a wake or an
+     * interrupt. Closing the stream leaves the follower open.
+     */
+    public Stream<Record> stream() {
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(
+                iterator(), Spliterator.ORDERED | Spliterator.NONNULL), false);
+    }
+
+    /** Free the follower; a call waiting in it on another thread returns first. Idempotent. */
+    @Override
+    public void close() {
+        cleanable.clean();
+    }
+
+    /** Ends a native wait when the waiting thread is interrupted (the public hook for it). */
+    private static final class Waiter extends AbstractInterruptibleChannel {
+        private final State state;
+
+        Waiter(State state) {
+            this.state = state;
+        }
+
+        void enter() {
+            begin();
+        }
+
+        void exit(boolean completed) throws AsynchronousCloseException {
+            end(completed);
+        }
+
+        /** Runs on the interrupting thread. */
+        @Override
+        protected void implCloseChannel() {
+            state.wake();
+        }
+    }
+
+    /** The native follower, apart from the Follower so the Cleaner can free it. */
+    static final class State implements Runnable {
+        private final NativeStore store;
+        /** 0 once freed. Read and written holding this (the follower's calls); written holding wakeLock too. */
+        private long handle;
+        /** Held by wake and free only: wake must not wait for a call in flight, nor meet a freed handle. */
+        private final Object wakeLock = new Object();
+        private volatile boolean closing;
+        /** A {@link Follower#wake()} not reported yet, told apart from the wakes of interrupts and closes. */
+        final AtomicBoolean userWoken = new AtomicBoolean();
+
+        State(NativeStore store, long handle) {
+            this.store = store;
+            this.handle = handle;
+        }
+
+        void checkOpen() {
+            if (closing || store.closing()) {
+                throw new IllegalStateException(closing ? "this follower is closed" : "this Roche store is closed");
+            }
+        }
+
+        /** A record, or null when none came within timeoutMs (-1: for ever). */
+        Record step(int timeoutMs) {
+            store.enter();
+            try {
+                synchronized (this) {
+                    if (handle == 0) {
+                        throw new IllegalStateException("this follower is closed");
+                    }
+                    checkOpen();
+                    return Native.followNext(handle, timeoutMs);
+                }
+            } finally {
+                store.leave();
+            }
+        }
+
+        long[] position() {
+            store.enter();
+            try {
+                synchronized (this) {
+                    if (handle == 0) {
+                        throw new IllegalStateException("this follower is closed");
+                    }
+                    return Native.followPosition(handle);
+                }
+            } finally {
+                store.leave();
+            }
+        }
+
+        void commit(byte[] cursor) {
+            store.enter();
+            try {
+                synchronized (this) {
+                    if (handle == 0) {
+                        throw new IllegalStateException("this follower is closed");
+                    }
+                    Native.followCommit(handle, cursor);
+                }
+            } finally {
+                store.leave();
+            }
+        }
+
+        /** libroche's wake, from any thread; false when the follower is freed already. */
+        boolean wake() {
+            synchronized (wakeLock) {
+                if (handle == 0) {
+                    return false;
+                }
+                Native.followWake(handle);
+                return true;
+            }
+        }
+
+        /** Called with the store's read or write lock held; waits for a call in flight, which it wakes first. */
+        void free() {
+            closing = true;
+            wake();
+            synchronized (this) {
+                synchronized (wakeLock) {
+                    if (handle != 0) {
+                        Native.followFree(handle);
+                        handle = 0;
+                    }
+                }
+            }
+        }
+
+        /** Close or Cleaner: a closed store has freed this already. */
+        @Override
+        public void run() {
+            closing = true; // a call about to wait gives up rather than hold up the close
+            try {
+                store.enter();
+            } catch (IllegalStateException storeClosed) {
+                return;
+            }
+            try {
+                free();
+                store.unregister(this);
+            } finally {
+                store.leave();
+            }
+        }
+    }
+}
