@@ -103,19 +103,13 @@ static void scan_all(roche_db *db, uint64_t from, struct scan_log *log) {
     roche_scan_free(scan);
 }
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void test_record_bytes_match_the_format(void **state) {
     (void)state;
     char *dir = test_dir_new();
     roche_db *db = open_store(dir, 1, 0);
-    uint64_t before = now_ns(), off;
+    uint64_t before = wall_ns(), off;
     assert_roche_ok(roche_append(db, NULL, NULL, "hello", 5, &off));
-    uint64_t after = now_ns();
+    uint64_t after = wall_ns();
     assert_int_equal(off, 0);
     assert_roche_ok(roche_close(db));
 

@@ -28,12 +28,6 @@ static size_t hand_record(uint8_t *out, const void *value, uint32_t len, uint64_
     return HDR + len;
 }
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint64_t rng(void) {
     rng_state ^= rng_state << 13;
@@ -163,7 +157,7 @@ static int big_append_round(const uint8_t *big, long delay_us, uint64_t *took_ns
         waitpid(pid, &st, 0);
         fail_msg("child failed before the big append (status %d)", st);
     }
-    uint64_t go_at = now_ns(), took;
+    uint64_t go_at = wall_ns(), took;
     if (delay_us >= 0) {
         if (delay_us) usleep((useconds_t)delay_us);
         kill(pid, SIGKILL);
@@ -171,7 +165,7 @@ static int big_append_round(const uint8_t *big, long delay_us, uint64_t *took_ns
     char done = 0;
     uint64_t big_off = ~0ull;
     int completed = read_full(p[0], &done, 1) == 1 && done == 'd';
-    took = now_ns() - go_at;
+    took = wall_ns() - go_at;
     completed = completed && read_full(p[0], &big_off, 8) == 8;
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -239,7 +233,7 @@ static void test_kill_mid_append_never_surfaces_inner_record(void **state) {
     assert_non_null(big);
     fill_random(big, BIG_LEN);
     hand_record(big + EVIL_AT, "EVIL!", 5, EVIL_TIME);
-    unsigned seed = (unsigned)(now_ns() ^ (uint64_t)getpid());
+    unsigned seed = (unsigned)(wall_ns() ^ (uint64_t)getpid());
     srand(seed);
     /* Clean closes first: exactly the two records, and how long the big
      * append takes here (the faster of two; the first warms the page cache). */
@@ -407,7 +401,7 @@ static void test_seed_format_gap_is_cut_not_resynchronized(void **state) {
     char ns_dir[600];
     snprintf(ns_dir, sizeof ns_dir, "%s/default", dir);
     assert_int_equal(mkdir(ns_dir, 0755), 0);
-    uint64_t t = now_ns();
+    uint64_t t = wall_ns();
     uint8_t file[17 + 4096 + 18 + 19];
     memset(file, 0, sizeof file);
     size_t a_len = hand_record(file, "A", 1, t);

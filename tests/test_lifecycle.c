@@ -23,47 +23,6 @@
  * Helpers
  * ------------------------------------------------------------------------ */
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-/* Waits for a child at most seconds; a child still running then is killed
- * and the test fails, so a hang can never hang the suite. Returns the
- * child's wait status. */
-static int wait_child(pid_t pid, int seconds) {
-    uint64_t deadline = now_ns() + (uint64_t)seconds * 1000000000u;
-    int status = 0;
-    for (;;) {
-        pid_t got = waitpid(pid, &status, WNOHANG);
-        if (got == pid) return status;
-        if (got < 0 && errno != EINTR) fail_msg("waitpid(%d): %s", (int)pid, strerror(errno));
-        if (now_ns() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("child %d still running after %d s: killed", (int)pid, seconds);
-        }
-        sleep_ms(1);
-    }
-}
-
-/* The child exited normally with code 0. */
-static void assert_child_ok(pid_t pid, int seconds) {
-    int status = wait_child(pid, seconds);
-    if (WIFSIGNALED(status))
-        fail_msg("child %d killed by signal %d%s", (int)pid, WTERMSIG(status),
-                 WTERMSIG(status) == SIGALRM ? " (SIGALRM: it hung)" : "");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail_msg("child %d exited with code %d", (int)pid, WEXITSTATUS(status));
-}
-
 static void put_byte(int fd, char c) { assert_int_equal(write(fd, &c, 1), 1); }
 
 static char get_byte(int fd) {
@@ -315,7 +274,7 @@ static void test_reader_notices_deleted_namespace(void **state) {
     assert_roche_code(roche_get(ro, "n", 0, &data, &len), ROCHE_ENOTFOUND);
     assert_int_equal(reader_sees_nothing(ro), 0);
     put_byte(to_child[1], 'g');
-    assert_child_ok(pid, 25);
+    test_assert_child_ok(pid, 25);
     close(to_child[1]);
     close(to_parent[0]);
 
@@ -381,7 +340,7 @@ static void test_close_in_fork_child_never_hangs(void **state) {
     atomic_init(&b.rounds, 0);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, busy_thread, &b), 0);
-    while (atomic_load(&b.rounds) < 100) sleep_ms(1);
+    while (atomic_load(&b.rounds) < 100) test_sleep_ms(1);
 
     for (int i = 0; i < 20; i++) {
         pid_t pid = fork();
@@ -397,8 +356,8 @@ static void test_close_in_fork_child_never_hangs(void **state) {
             roche_close(db);
             _exit(0);
         }
-        assert_child_ok(pid, 10);
-        sleep_ms(i % 4); /* vary where the parent's thread is at the next fork */
+        test_assert_child_ok(pid, 10);
+        test_sleep_ms(i % 4); /* vary where the parent's thread is at the next fork */
     }
 
     atomic_store(&b.stop, 1);
@@ -526,7 +485,7 @@ static void test_lock_survives_deleted_files(void **state) {
     char c = 0;
     ssize_t n = read(to_parent[0], &c, 1);
     if (n != 1) {
-        assert_child_ok(pid, 25); /* reports the child's code */
+        test_assert_child_ok(pid, 25); /* reports the child's code */
         fail_msg("the child stopped early");
     }
     assert_int_equal(c, 'a');
@@ -534,7 +493,7 @@ static void test_lock_survives_deleted_files(void **state) {
     assert_roche_ok(roche_append(w1, NULL, NULL, "third", 5, &third));
     assert_roche_ok(roche_close(w1));
     put_byte(to_child[1], 'c');
-    assert_child_ok(pid, 25);
+    test_assert_child_ok(pid, 25);
     close(to_child[1]);
     close(to_parent[0]);
 
@@ -606,7 +565,7 @@ static void *slow_open_thread(void *arg) {
     struct slow_open *s = arg;
     atomic_store(&s->started, 1);
     s->rc = roche_get(s->db, "b", 0, &s->data, &s->len);
-    s->done_ns = now_ns();
+    s->done_ns = mono_ns();
     return NULL;
 }
 
@@ -625,9 +584,9 @@ static void test_open_of_one_namespace_does_not_block_another(void **state) {
     atomic_init(&s.started, 0);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, slow_open_thread, &s), 0);
-    while (!atomic_load(&s.started)) sleep_ms(0);
-    sleep_ms(20);
-    uint64_t a_start = now_ns();
+    while (!atomic_load(&s.started)) test_sleep_ms(0);
+    test_sleep_ms(20);
+    uint64_t a_start = mono_ns();
     int a_failures = 0;
     for (int i = 0; i < 1000; i++) {
         void *data = NULL;
@@ -636,7 +595,7 @@ static void test_open_of_one_namespace_does_not_block_another(void **state) {
             a_failures++;
         roche_free(data);
     }
-    uint64_t a_done = now_ns();
+    uint64_t a_done = mono_ns();
     assert_int_equal(pthread_join(t, NULL), 0);
     assert_int_equal(a_failures, 0);
     assert_roche_ok(s.rc);
