@@ -58,17 +58,11 @@ int roche_follow_next_batch(roche_follow *follow, int timeout_ms, size_t max, ui
 
 int roche_follow_next(roche_follow *follow, int timeout_ms, uint64_t *offset, const void **data, size_t *len,
                       uint64_t *time_ns) {
-    uint64_t off = 0, time = 0;
-    const void *value = nullptr;
-    size_t length = 0, count = 0;
-    int rc = roche_follow_next_batch(follow, timeout_ms, 1, &off, &value, &length, &time, &count);
-    if (count) {
-        if (offset) *offset = off;
-        if (data) *data = value;
-        if (len) *len = length;
-        if (time_ns) *time_ns = time;
-    }
-    return rc;
+    return roche::next_of_batch(
+        [&](size_t max, uint64_t *o, const void **d, size_t *l, uint64_t *t, size_t *c) {
+            return roche_follow_next_batch(follow, timeout_ms, max, o, d, l, t, c);
+        },
+        offset, data, len, time_ns);
 }
 
 int roche_follow_wake(roche_follow *follow) {

@@ -39,17 +39,11 @@ int Scan::step(RecordRef *rec, uint64_t *offset, const uint8_t **value) {
 }
 
 int Scan::next(uint64_t *offset, const void **data, size_t *len, uint64_t *time_ns) {
-    const void *value = nullptr;
-    size_t count = 0, length = 0;
-    uint64_t off = 0, time = 0;
-    int rc = next_batch(1, &off, &value, &length, &time, &count);
-    if (count) {
-        if (offset) *offset = off;
-        if (data) *data = value;
-        if (len) *len = length;
-        if (time_ns) *time_ns = time;
-    }
-    return rc;
+    return next_of_batch(
+        [this](size_t max, uint64_t *o, const void **d, size_t *l, uint64_t *t, size_t *c) {
+            return next_batch(max, o, d, l, t, c);
+        },
+        offset, data, len, time_ns);
 }
 
 int Scan::next_batch(size_t max, uint64_t *offsets, const void **data, size_t *lens, uint64_t *times,

@@ -43,6 +43,23 @@ private:
     std::vector<std::pair<size_t, size_t>> pending_;  // (item, where in buffer_)
 };
 
+// One record through a batch call (a scan's or a follower's): batch is
+// called as batch(max, offsets, data, lens, times, count).
+template <typename Batch>
+int next_of_batch(Batch &&batch, uint64_t *offset, const void **data, size_t *len, uint64_t *time_ns) {
+    const void *value = nullptr;
+    size_t count = 0, length = 0;
+    uint64_t off = 0, time = 0;
+    int rc = batch(size_t(1), &off, &value, &length, &time, &count);
+    if (count) {
+        if (offset) *offset = off;
+        if (data) *data = value;
+        if (len) *len = length;
+        if (time_ns) *time_ns = time;
+    }
+    return rc;
+}
+
 class Scan {
 public:
     // ns may be NULL (a namespace that does not exist scans as empty).
