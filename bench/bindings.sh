@@ -6,7 +6,10 @@
 # batches of 1000 for append_many and multiget). Java's target measures its
 # own C baseline in the same process run; Perl's runs the same loops in C
 # beside the Perl ones, and that C run is the baseline for Ruby too (Ruby's
-# target has none of its own), so Ruby and Perl run back to back.
+# target has none of its own), so Ruby and Perl run back to back. Python's
+# target runs the same C loops first (the same baseline program) and then
+# py-lmdb's put and get, whose rows (language py-lmdb) are set beside C's
+# append and get.
 #   BUILD  a configured build tree with the bindings on (default: build)
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,7 +18,7 @@ OUT=bench/results
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for lang in java perl ruby; do
+for lang in java perl ruby python; do
   cmake --build "$BUILD" --target "bench-$lang" >"$tmp/$lang.log" 2>&1 ||
     { cat "$tmp/$lang.log" >&2; echo "bench-$lang failed" >&2; exit 1; }
 done
@@ -25,6 +28,7 @@ pick() { # log section-pattern
   awk -v section="$2" '
     /^C, libroche directly:/ { in_c = 1; next }
     /^Perl, through Roche:/  { in_c = 0; next }
+    /^Python, through roche:/ { in_c = 0; next }
     {
       lang = ""
       if ($1 == "c" || $1 == "java") { lang = $1; sub(/^(c|java) +/, "") }
@@ -32,11 +36,18 @@ pick() { # log section-pattern
       if (section == "java" && lang != "java") next
       if (section == "c" && lang != "c") next
       if (section == "binding" && lang != "binding") next
+      if (section == "lmdb" && lang != "binding") next
       w = ""
       if ($0 ~ /^append \(100 B\)/) w = "append"
       else if ($0 ~ /^(appendMany|append_many)/) w = "append_many"
       else if ($0 ~ /^get /) w = "get"
       else if ($0 ~ /^(multiGet|multi_get)/) w = "multiget"
+      else if (section == "lmdb" && $0 ~ /^lmdb put \(100 B\)/) w = "append"
+      else if (section == "lmdb" && $0 ~ /^lmdb put \([0-9]+ per txn\)/) w = "append_many"
+      else if (section == "lmdb" && $0 ~ /^lmdb get /) w = "get"
+      if (section == "lmdb" && $0 !~ /^lmdb /) next
+      if (section != "lmdb" && $0 ~ /^lmdb /) next
+      if (section == "lmdb") lang = "lmdb"
       if (w == "") next
       for (i = 2; i <= NF; i++) if ($i == "ops/s") print w, $(i - 1)
     }' "$1"
@@ -47,11 +58,15 @@ pick "$tmp/java.log" java >"$tmp/java"
 pick "$tmp/perl.log" c >"$tmp/c-perl"
 pick "$tmp/perl.log" binding >"$tmp/perl"
 pick "$tmp/ruby.log" binding >"$tmp/ruby"
+pick "$tmp/python.log" c >"$tmp/c-python"
+pick "$tmp/python.log" binding >"$tmp/python"
+pick "$tmp/python.log" lmdb >"$tmp/lmdb"
 
 mkdir -p "$OUT"
 {
   echo "language,workload,ops_per_s,ratio_to_c"
-  for pair in "Java c-java java" "Perl c-perl perl" "Ruby c-perl ruby"; do
+  for pair in "Java c-java java" "Perl c-perl perl" "Ruby c-perl ruby" "Python c-python python" \
+              "py-lmdb c-python lmdb"; do
     set -- $pair
     awk -v lang="$1" 'NR == FNR { c[$1] = $2; next }
       ($1 in c) && c[$1] > 0 { printf "%s,%s,%d,%.2f\n", lang, $1, $2, $2 / c[$1] }' \
