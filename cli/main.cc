@@ -5,7 +5,9 @@
 // Exit status: 0 on success, 1 on a failure (libroche's message on stderr),
 // 2 on a usage error (the usage text on stderr).
 #include <getopt.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -29,6 +31,7 @@ const char kGlobalUsage[] =
     "  tail [-f]              records as they are appended (follow a namespace)\n"
     "  retain                 drop the oldest records, freeing their disk space\n"
     "  cursor SUBCOMMAND      consumer cursors: list, get, set, delete\n"
+    "  serve                  serve the store over HTTP as rochefort does (roche-serve)\n"
     "\n"
     "Global options (before or after the command):\n"
     "  --root DIR      the store (default: $ROCHE_ROOT, else ./roche-data)\n"
@@ -69,6 +72,37 @@ struct Command {
 };
 
 const size_t kMany = SIZE_MAX;
+
+// serve: the server is its own program, roche-serve, beside this one (it
+// links libmicrohttpd, which the rest of the tool does not need). Every
+// argument but the word "serve" goes to it untouched, so rochefort's
+// spellings (-bind, -root, -buckets) work. $ROCHE_SERVE names another one.
+int run_serve(const Args &args) {
+    std::string path;
+    const char *env = std::getenv("ROCHE_SERVE");
+    if (env && *env) {
+        path = env;
+    } else {
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        std::string dir = n > 0 ? std::string(self, size_t(n)) : std::string();
+        size_t slash = dir.rfind('/');
+        path = slash == std::string::npos ? "roche-serve" : dir.substr(0, slash) + "/roche-serve";
+    }
+    std::vector<char *> argv{const_cast<char *>(path.c_str())};
+    for (const std::string &a : args.operands) argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    std::fflush(nullptr);
+    execv(path.c_str(), argv.data());
+    int err = errno;
+    if (err == ENOENT && !(env && *env)) {  // not beside this tool: try $PATH
+        argv[0] = const_cast<char *>("roche-serve");
+        execvp("roche-serve", argv.data());
+    }
+    throw Failure("cannot run " + path + ": " + std::strerror(err) +
+                  " (roche-serve is built when libmicrohttpd is found: apt-get install "
+                  "libmicrohttpd-dev)");
+}
 
 const std::vector<Command> &commands() {
     static const std::vector<Command> table = {
@@ -192,6 +226,14 @@ const std::vector<Command> &commands() {
          "                     T (powers of 1024), e.g. 10G\n"
          "Prints the bytes dropped per namespace. On a terminal, many namespaces get a\n"
          "progress line on stderr (--no-progress turns it off).\n"},
+        {"serve", run_serve, 0, kMany, ":h", {},
+         "usage: roche serve [--root DIR] [--bind ADDR] [--buckets N] [OPTIONS]\n"
+         "\n"
+         "Serves the store over HTTP as rochefort v0.5 does (/append, /get, /getMulti,\n"
+         "/scan, /close), so rochefort's clients work unmodified. Default bind\n"
+         "127.0.0.1:8000. Runs roche-serve with the same arguments; rochefort's\n"
+         "-bind, -root and -buckets are accepted. 'roche serve --help' lists its\n"
+         "options. Stops cleanly on SIGTERM or SIGINT.\n"},
     };
     return table;
 }
@@ -354,6 +396,11 @@ int run(int argc, char **argv) {
         args.command = argv[first];
         cmd = find_command(args.command);
         if (!cmd) throw UsageError("unknown command '" + args.command + "'");
+        if (args.command == "serve") {  // roche-serve parses its own options
+            for (int i = 1; i < argc; i++)
+                if (i != first) args.operands.push_back(argv[i]);
+            return cmd->run(args);
+        }
         parsed = parse_options(argc - first, argv + first, option_table(cmd), cmd->short_options,
                                args);
         if (parsed == Parsed::Help) return print_help(cmd);

@@ -19,10 +19,10 @@ CC=clang CXX=clang++ cmake -S . -B "$build" -DROCHE_BUILD_FUZZ=ON \
   -DROCHE_SANITIZE=address,undefined,fuzzer-no-link \
   -DROCHE_BUILD_JAVA=OFF -DROCHE_BUILD_RUBY=OFF -DROCHE_BUILD_PERL=OFF \
   -DROCHE_BUILD_CLI=OFF -DROCHE_BUILD_EXAMPLES=OFF -DROCHE_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j2 --target fuzz_open fuzz_read fuzz_companion >/dev/null
+cmake --build "$build" -j2 --target fuzz_open fuzz_read fuzz_companion fuzz_serve >/dev/null
 
 status=0
-for target in open read companion; do
+for target in open read companion serve; do
   work="$build/tests/fuzz/corpus-work/$target"
   mkdir -p "$work"
   log="$build/tests/fuzz/fuzz_$target.log"
