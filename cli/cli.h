@@ -95,6 +95,11 @@ std::vector<std::string> selected_namespaces(const Args &args, roche_db *db);
 // Parses a decimal offset; throws UsageError naming what when it is not one.
 uint64_t parse_u64(const std::string &text, const char *what);
 
+// Offsets: bucket << ROCHE_OFFSET_BITS | position in the bucket file.
+inline uint64_t make_offset(uint32_t bucket, uint64_t pos) { return uint64_t(bucket) << ROCHE_OFFSET_BITS | pos; }
+inline uint32_t offset_bucket(uint64_t offset) { return uint32_t(offset >> ROCHE_OFFSET_BITS); }
+inline uint64_t offset_position(uint64_t offset) { return offset & ((uint64_t(1) << ROCHE_OFFSET_BITS) - 1); }
+
 // Writes bytes to stdout, failing loudly (a full disk, a closed pipe).
 void out(const void *data, size_t len);
 void out(const std::string &s);

@@ -87,7 +87,20 @@ void print_field(const char *name, const std::string &value) {
     out("  " + std::string(name) + std::string(16 - std::strlen(name), ' ') + value + "\n");
 }
 
-void print_stat(const std::string &ns, const roche_stat_info &s, bool recovery_ran) {
+// The first record kept in each bucket that retention dropped records of
+// ("bucket 0 at 4128, bucket 3 at 1125899906846720"), or "-".
+std::string first_kept_text(roche_db *db, const std::string &ns, uint32_t buckets) {
+    std::string text;
+    for (uint32_t b = 0; b < buckets; b++) {
+        uint64_t first = 0, end = 0;
+        check(roche_bucket_range(db, ns.c_str(), b, &first, &end));
+        if (offset_position(first) == 0) continue;
+        text += (text.empty() ? "" : ", ") + std::string("bucket ") + std::to_string(b) + " at " + std::to_string(first);
+    }
+    return text.empty() ? "-" : text;
+}
+
+void print_stat(roche_db *db, const std::string &ns, const roche_stat_info &s, bool recovery_ran) {
     out("namespace " + ns + "\n");
     print_field("buckets", std::to_string(s.buckets));
     print_field("records", std::to_string(s.records));
@@ -98,6 +111,7 @@ void print_stat(const std::string &ns, const roche_stat_info &s, bool recovery_r
     print_field("damaged bytes", std::to_string(s.damaged_bytes));
     print_field("dropped", std::to_string(s.dropped_records) + " records, " + std::to_string(s.dropped_bytes) +
                                " bytes (retention)");
+    print_field("first kept", first_kept_text(db, ns, s.buckets));
     print_field("recovery cut", recovery_ran ? std::to_string(s.recovered_bytes) + " bytes"
                                              : "not run (opened read-only)");
 }
@@ -237,7 +251,7 @@ int run_stat(const Args &args) {
     }
     out("store " + args.root + ": " + std::to_string(names.size()) +
         (names.size() == 1 ? " namespace\n" : " namespaces\n"));
-    for (size_t i = 0; i < names.size(); i++) print_stat(names[i], infos[i], !store.read_only());
+    for (size_t i = 0; i < names.size(); i++) print_stat(store.db(), names[i], infos[i], !store.read_only());
     finish_output();
     store.close();
     return 0;

@@ -29,16 +29,6 @@ const uint64_t kHeaderSize = 16;
 // Smaller stores are verified before a progress bar would be seen.
 const uint64_t kProgressMinBytes = 32u << 20;
 
-uint64_t make_offset(uint32_t bucket, uint64_t pos) {
-    return uint64_t(bucket) << ROCHE_OFFSET_BITS | pos;
-}
-
-uint32_t offset_bucket(uint64_t offset) { return uint32_t(offset >> ROCHE_OFFSET_BITS); }
-
-uint64_t offset_position(uint64_t offset) {
-    return offset & ((uint64_t(1) << ROCHE_OFFSET_BITS) - 1);
-}
-
 std::string bucket_path(const Args &args, const std::string &ns, uint32_t bucket) {
     return args.root + "/" + ns + "/append." + std::to_string(bucket) + ".raw";
 }

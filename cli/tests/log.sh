@@ -55,6 +55,8 @@ pass
 run 0 stat
 grep -q "dropped.*records" out || fail "stat does not report dropped records"
 pass
+grep -q "first kept *bucket 0 at [1-9]" out || fail "stat does not report the first record kept: $(cat out)"
+pass
 # What retention dropped is not damage.
 head -c 9000 /dev/urandom > big
 for _ in 1 2 3; do run 0 --ns big --buckets 1 append --file big; done
