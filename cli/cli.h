@@ -41,7 +41,9 @@ struct Args {
     std::string cursor;               // tail --cursor
     uint64_t older_than_ns = 0;       // retain --older-than (an age)
     uint64_t max_bytes = 0;           // retain --max-bytes
-    bool progress = true;  // verify
+    bool progress = true;  // verify, retain, import
+    std::string import_from;  // import --from-rochefort
+    bool dry_run = false;     // import
 
     std::vector<std::string> operands;
 };
@@ -114,6 +116,7 @@ int run_verify(const Args &args);
 int run_delete_namespace(const Args &args);
 int run_tail(const Args &args);
 int run_retain(const Args &args);
+int run_import(const Args &args);
 
 // Writes one record in a scan format ("raw", "jsonl" or "tsv"): scan and
 // tail print the same way.

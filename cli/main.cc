@@ -30,6 +30,7 @@ const char kGlobalUsage[] =
     "  delete-namespace NAME  delete a namespace and its bucket files\n"
     "  tail [-f]              records as they are appended (follow a namespace)\n"
     "  retain                 drop the oldest records, freeing their disk space\n"
+    "  import                 convert a rochefort v0.5 data directory in place\n"
     "  cursor SUBCOMMAND      consumer cursors: list, get, set, delete\n"
     "  serve                  serve the store over HTTP as rochefort does (roche-serve)\n"
     "\n"
@@ -51,7 +52,7 @@ const char kGlobalsFooter[] =
 enum OptionId {
     kRoot = 1000, kNs, kBuckets, kReadOnly, kHelp, kVersion,
     kId, kFile, kLines, kNull, kFormat, kEncoding, kFrom, kNoProgress,
-    kFollow, kFromEnd, kCursor, kOlderThan, kMaxBytes
+    kFollow, kFromEnd, kCursor, kOlderThan, kMaxBytes, kFromRochefort, kDryRun
 };
 
 const struct option kGlobalOptions[] = {
@@ -226,6 +227,26 @@ const std::vector<Command> &commands() {
          "                     T (powers of 1024), e.g. 10G\n"
          "Prints the bytes dropped per namespace. On a terminal, many namespaces get a\n"
          "progress line on stderr (--no-progress turns it off).\n"},
+        {"import", run_import, 0, 0, ":h",
+         {{"from-rochefort", required_argument, nullptr, kFromRochefort},
+          {"dry-run", no_argument, nullptr, kDryRun},
+          {"no-progress", no_argument, nullptr, kNoProgress}},
+         "usage: roche import --from-rochefort DIR [--ns NAME] [--dry-run] [--no-progress]\n"
+         "\n"
+         "Makes DIR, a data directory written by rochefort v0.5, a libroche store in\n"
+         "place: each record header's check is rewritten from rochefort's (MetroHash64)\n"
+         "to libroche's (CRC-32). Nothing else changes, so every offset stays valid.\n"
+         "Every namespace is converted unless --ns names one. Stop rochefort first.\n"
+         "  --dry-run       report what would change; write nothing\n"
+         "  --no-progress   no progress bar (on a terminal, large stores get one)\n"
+         "Each bucket file is walked from its start; the walk stops at the first\n"
+         "header that is neither rochefort's nor libroche's, and reports the rest as\n"
+         "  not converted: NS bucket B bytes START..END (N bytes): ...\n"
+         "leaving it as it is (exit status 1; the store is then not opened). Otherwise\n"
+         "the store is opened for writing, which builds each bucket's companion index,\n"
+         "and verified as 'roche verify' does. An interrupted import (even a crash)\n"
+         "leaves every record readable by a new run: run it again to finish. Do not\n"
+         "open the store for writing with libroche before an import has finished.\n"},
         {"serve", run_serve, 0, kMany, ":h", {},
          "usage: roche serve [--root DIR] [--bind ADDR] [--buckets N] [OPTIONS]\n"
          "\n"
@@ -327,6 +348,8 @@ Parsed apply_option(int id, const char *value, Args &args) {
     case kOlderThan: args.older_than_ns = parse_scaled(value, "--older-than", "smhd"); break;
     case kMaxBytes: args.max_bytes = parse_scaled(value, "--max-bytes", "KMGT"); break;
     case kNoProgress: args.progress = false; break;
+    case kFromRochefort: args.import_from = value; break;
+    case kDryRun: args.dry_run = true; break;
     }
     return Parsed::Run;
 }

@@ -21,52 +21,16 @@
 #include <memory>
 
 #include "cli.h"
+#include "progress.h"
 
 namespace cli {
 namespace {
 
 const uint64_t kHeaderSize = 16;
-// Smaller stores are verified before a progress bar would be seen.
-const uint64_t kProgressMinBytes = 32u << 20;
 
 std::string bucket_path(const Args &args, const std::string &ns, uint32_t bucket) {
     return args.root + "/" + ns + "/append." + std::to_string(bucket) + ".raw";
 }
-
-// A bar on stderr, for large stores when stderr is a terminal.
-class Progress {
-public:
-    Progress(uint64_t total, bool wanted)
-        : total_(total), shown_(wanted && total >= kProgressMinBytes && isatty(STDERR_FILENO)) {}
-    ~Progress() { clear(); }
-
-    // pos bytes of the current bucket are done.
-    void at(uint64_t pos) {
-        if (!shown_) return;
-        int percent = int(std::min(base_ + pos, total_) * 100 / total_);  // files may grow
-        if (percent == percent_) return;
-        percent_ = percent;
-        int filled = percent * 30 / 100;
-        std::fprintf(stderr, "\rverifying [%.*s%*s] %3d%%", filled,
-                     "##############################", 30 - filled, "", percent);
-        std::fflush(stderr);
-    }
-    void bucket_done(uint64_t size) {
-        at(size);
-        base_ += size;
-    }
-    // Makes room for a line of output on a shared terminal.
-    void clear() {
-        if (!shown_ || percent_ < 0) return;
-        std::fprintf(stderr, "\r%50s\r", "");
-        percent_ = -1;
-    }
-
-private:
-    uint64_t total_, base_ = 0;
-    bool shown_;
-    int percent_ = -1;
-};
 
 struct Totals {
     uint64_t records = 0, bytes = 0, ranges = 0, damaged = 0;
@@ -241,7 +205,7 @@ int run_verify(const Args &args) {
     std::vector<Plan> plans = plan(args, store.db(), &total);
     Totals totals;
     {
-        Progress progress(total, args.progress);
+        Progress progress("verifying", total, args.progress);
         Verifier verifier(args, store.db(), &totals, &progress);
         for (const Plan &p : plans)
             for (uint32_t b = 0; b < p.sizes.size(); b++) verifier.bucket(p.ns, b, p.sizes[b]);
