@@ -3,15 +3,6 @@
 # live writer too; usage errors exit 2, failures 1 with libroche's message.
 source "$(dirname "$0")/lib.sh"
 
-usage_error() {  # usage_error TEXT ARGS...: status 2, TEXT and the usage on stderr
-    local text=$1
-    shift
-    run 2 "$@" < /dev/null
-    expect_err "roche: $text"
-    expect_err "usage: roche"
-    expect_no_out
-}
-
 # Help.
 run 0 --help
 grep -qF "cursor" out || fail "roche --help does not mention cursor"

@@ -3,15 +3,6 @@
 # failures exit 1 with libroche's message; nothing crashes.
 source "$(dirname "$0")/lib.sh"
 
-usage_error() {  # usage_error TEXT ARGS...: status 2, TEXT and the usage on stderr
-    local text=$1
-    shift
-    run 2 "$@" < /dev/null
-    expect_err "roche: $text"
-    expect_err "usage: roche"
-    expect_no_out
-}
-
 # Help: every command, every flag it takes, on stdout with status 0.
 run 0 --help
 for cmd in append get multiget scan stat verify delete-namespace \

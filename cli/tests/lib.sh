@@ -74,3 +74,13 @@ le() {
 }
 le32() { le "$1" 4; }
 le64() { le "$1" 8; }
+
+# usage_error TEXT ARGS...: status 2, TEXT and the usage on stderr, no output.
+usage_error() {
+    local text=$1
+    shift
+    run 2 "$@" < /dev/null
+    expect_err "roche: $text"
+    expect_err "usage: roche"
+    expect_no_out
+}

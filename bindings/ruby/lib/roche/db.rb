@@ -1,6 +1,16 @@
 # frozen_string_literal: true
 
 module Roche
+  # Cursor names: a String or a Symbol (the rules of namespace names).
+  # Shared by DB and Follower.
+  def self.cursor_name(name)
+    case name
+    when String then name
+    when Symbol then name.to_s
+    else raise TypeError, "a cursor name must be a String, not #{name.class}"
+    end
+  end
+
   # An open store. Every method may be called from several threads at once.
   # Namespaces: nil means libroche's "default" namespace. Offsets are
   # Integers. Values come back as binary (ASCII-8BIT) Strings.
@@ -175,7 +185,7 @@ module Roche
       namespace = name_arg(namespace)
       raise ArgumentError, "follow takes from: or cursor:, not both" if !from.nil? && !cursor.nil?
 
-      cursor = cursor_name(cursor) unless cursor.nil?
+      cursor = Roche.cursor_name(cursor) unless cursor.nil?
       start, count = offset_list(from.nil? ? [] : from)
       flags = from_end ? Native::FOLLOW_FROM_END : 0
       follower = Follower.__send__(:new, @handle, open_follower(namespace, cursor, start, count, flags), namespace)
@@ -202,7 +212,7 @@ module Roche
     # Read-only stores may commit cursors too.
     def commit_cursor(name, offsets, namespace: nil)
       namespace = name_arg(namespace)
-      name = cursor_name(name)
+      name = Roche.cursor_name(name)
       offsets, count = offset_list(offsets)
       use { |db| check(Native.roche_cursor_commit(db, namespace, name, offsets, count)) }
       nil
@@ -212,7 +222,7 @@ module Roche
     # cursor.
     def cursor(name, namespace: nil)
       namespace = name_arg(namespace)
-      name = cursor_name(name)
+      name = Roche.cursor_name(name)
       list = FFI::MemoryPointer.new(:pointer)
       count = FFI::MemoryPointer.new(:size_t)
       use { |db| check(Native.roche_cursor_get(db, namespace, name, list, count)) }
@@ -227,7 +237,7 @@ module Roche
     # Delete a cursor; Roche::NotFound when there is no such cursor.
     def delete_cursor(name, namespace: nil)
       namespace = name_arg(namespace)
-      name = cursor_name(name)
+      name = Roche.cursor_name(name)
       use { |db| check(Native.roche_cursor_delete(db, namespace, name)) }
       nil
     end
@@ -462,14 +472,6 @@ module Roche
       value
     end
 
-    # Cursor names: a String or a Symbol (the rules of namespace names).
-    def cursor_name(name)
-      case name
-      when String then name
-      when Symbol then name.to_s
-      else raise TypeError, "a cursor name must be a String, not #{name.class}"
-      end
-    end
 
     def bucket_count(buckets)
       raise TypeError, "buckets must be an Integer, not #{buckets.class}" unless buckets.is_a?(Integer)

@@ -105,7 +105,7 @@ module Roche
 
     # Commit #position to the cursor named name (see DB#commit_cursor).
     def commit(cursor)
-      cursor = cursor_name(cursor)
+      cursor = Roche.cursor_name(cursor)
       @lock.synchronize do
         if @buffer.empty?
           use { Roche.check(Native.roche_follow_commit(@pointer, cursor)) }
@@ -233,14 +233,6 @@ module Roche
       raise Closed, "the follower is closed" if @closed
 
       @handle.use { yield }
-    end
-
-    def cursor_name(name)
-      case name
-      when String then name
-      when Symbol then name.to_s
-      else raise TypeError, "a cursor name must be a String, not #{name.class}"
-      end
     end
 
     # Milliseconds for the next native wait: the time left, at most SLICE.
