@@ -10,7 +10,7 @@ namespace roche {
 
 Follow::Follow(Store *store, std::shared_ptr<Namespace> ns, const uint64_t *positions, size_t count,
                bool from_end)
-    : store_(store), ns_(std::move(ns)), from_end_(from_end) {
+    : store_(store), ns_(std::move(ns)) {
     ns_->discover_buckets();
     if (from_end) {
         // Buckets that exist now start at their end; buckets made later

@@ -58,7 +58,6 @@ private:
     Store *store_;
     std::shared_ptr<Namespace> ns_;
     std::vector<Lane> lanes_;
-    bool from_end_;
     uint32_t next_bucket_ = 0;  // where the next call starts its round
     std::atomic<bool> woken_{false};
     std::mutex wake_mu_;  // holds ns_ (and its doorbell) still while wake() rings

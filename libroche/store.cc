@@ -23,6 +23,17 @@
 
 namespace roche {
 
+namespace {
+
+// Record times: the wall clock, in ns since the epoch.
+uint64_t wall_clock_ns() {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return uint64_t(now.tv_sec) * 1000000000u + uint64_t(now.tv_nsec);
+}
+
+}  // namespace
+
 int check_file_name(const char *kind, const char *name, size_t max_len, std::string_view *out) {
     if (!*name) return fail(ROCHE_EINVAL, std::string(kind) + " name is empty");
     size_t len = strnlen(name, max_len + 1);
@@ -138,9 +149,7 @@ void Store::retain_open_namespaces() {
         std::shared_lock<std::shared_mutex> lock(mu_);
         for (const auto &entry : open_) names.emplace_back(entry.first);
     }
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    uint64_t now_ns = uint64_t(now.tv_sec) * 1000000000u + uint64_t(now.tv_nsec);
+    uint64_t now_ns = wall_clock_ns();
     uint64_t age_ns = opts_.retention_age_ms * 1000000u;
     uint64_t older_than = opts_.retention_age_ms && now_ns > age_ns ? now_ns - age_ns : 0;
     for (const std::string &name : names) {
@@ -309,9 +318,7 @@ int Store::append(const char *ns, const char *id, const void *data, const size_t
     // the clock read and the namespace lookup instead of following them.
     __builtin_prefetch(data);
     __builtin_prefetch(static_cast<const char *>(data) + lens[0] - (lens[0] > 0));
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    uint64_t time_ns = uint64_t(now.tv_sec) * 1000000000u + uint64_t(now.tv_nsec);
+    uint64_t time_ns = wall_clock_ns();
     return with_namespace(ns, true, [&](Namespace &space) {
         BucketFile *bucket;
         int rc = space.bucket_for_append(space.bucket_for(id), &bucket);
