@@ -156,6 +156,7 @@ JNIEXPORT jstring JNICALL Java_io_roche_Native_strerror(JNIEnv *env, jclass cls,
 
 JNIEXPORT jlong JNICALL Java_io_roche_Native_open(JNIEnv *env, jclass cls, jbyteArray root,
                                                   jint buckets, jboolean read_only, jint sync,
+                                                  jint sync_period_ms, jint max_open_files,
                                                   jlong retention_age_ms, jlong retention_bytes) {
     (void)cls;
     bytes path;
@@ -166,6 +167,10 @@ JNIEXPORT jlong JNICALL Java_io_roche_Native_open(JNIEnv *env, jclass cls, jbyte
     if (rc == ROCHE_OK) rc = roche_options_set_buckets(opts, (uint32_t)buckets);
     if (rc == ROCHE_OK) rc = roche_options_set_read_only(opts, read_only);
     if (rc == ROCHE_OK) rc = roche_options_set_sync(opts, sync);
+    if (rc == ROCHE_OK && sync_period_ms > 0)
+        rc = roche_options_set_sync_period_ms(opts, (uint32_t)sync_period_ms);
+    if (rc == ROCHE_OK && max_open_files > 0)
+        rc = roche_options_set_max_open_files(opts, (uint32_t)max_open_files);
     if (rc == ROCHE_OK)
         rc = roche_options_set_retention(opts, (uint64_t)retention_age_ms, (uint64_t)retention_bytes);
     if (rc == ROCHE_OK) rc = roche_open(path.data, opts, &db);

@@ -40,7 +40,7 @@ import java.util.stream.StreamSupport;
  * <ul>
  * <li>Timeout: {@link #next(Duration)} returns null.
  * <li>{@link #wake()}, from any thread: the waiting call (or, when none
- *     waits, the next one) throws {@link RocheException.CanceledException},
+ *     waits, the next one) throws {@link CanceledException},
  *     once per wake, as Kafka's consumer throws WakeupException.
  * <li>{@link Thread#interrupt()} of the waiting thread: the call throws
  *     InterruptedException (the interrupt status cleared, as is the rule).
@@ -52,9 +52,9 @@ import java.util.stream.StreamSupport;
  * (hasNext() false) at a wake or an interrupt (the interrupt status is then
  * left set).
  *
- * <p>Other failures: {@link RocheException.DroppedException} when retention
+ * <p>Other failures: {@link DroppedException} when retention
  * dropped records this follower had not read yet ({@link
- * RocheException.DroppedException#offset()} is where it was in that bucket;
+ * DroppedException#offset()} is where it was in that bucket;
  * the next call goes on from the bucket's first record kept);
  * CorruptException for a damaged record (the next call goes on past it);
  * NotFoundException when the namespace was deleted.
@@ -98,7 +98,7 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
     /**
      * The next record, waiting for one as long as it takes.
      *
-     * @throws RocheException.CanceledException when {@link #wake()} was called
+     * @throws CanceledException when {@link #wake()} was called
      * @throws InterruptedException when the thread is interrupted
      */
     public Record next() throws InterruptedException {
@@ -109,7 +109,7 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
      * The next record, waiting up to timeout for one; null when none came in
      * time. A timeout of zero or less does not wait (as {@link #poll()}).
      *
-     * @throws RocheException.CanceledException when {@link #wake()} was called
+     * @throws CanceledException when {@link #wake()} was called
      * @throws InterruptedException when the thread is interrupted
      */
     public Record next(Duration timeout) throws InterruptedException {
@@ -190,7 +190,7 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
     private Record attempt(int timeoutMs) {
         try {
             return state.step(timeoutMs);
-        } catch (RocheException.CanceledException e) {
+        } catch (CanceledException e) {
             if (state.userWoken.getAndSet(false)) {
                 throw e;
             }
@@ -201,7 +201,7 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
 
     /**
      * Wake this follower from any thread: the call waiting in it throws
-     * {@link RocheException.CanceledException} now, or the next call does at
+     * {@link CanceledException} now, or the next call does at
      * once if none is waiting.
      *
      * @throws IllegalStateException when the follower or its store is closed
@@ -254,7 +254,7 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
                 if (next == null && !done) {
                     try {
                         next = Follower.this.next();
-                    } catch (RocheException.CanceledException woken) {
+                    } catch (CanceledException woken) {
                         done = true;
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();

@@ -2,11 +2,15 @@ package io.roche;
 
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Spliterator;
@@ -31,9 +35,17 @@ import java.util.stream.StreamSupport;
  * stopped, and {@link #retain} drops the oldest records.
  *
  * <p>A Roche serves any number of threads at once. A namespace of null means
- * libroche's "default". Failures throw {@link RocheException} or one of its
- * subclasses; null values and arrays throw NullPointerException; calls after
- * {@link #close} throw IllegalStateException.
+ * libroche's "default", and so does leaving it out: every call that takes a
+ * namespace first has an overload without it ({@code append(value)}, {@code
+ * get(offset)}, {@code multiGet(offsets...)}, {@code scan(from)}, ...), as
+ * rocksdbjni's calls without a column family use the default one.
+ *
+ * <p>Names (namespaces, ids, cursors) cross to libroche as UTF-8. Failures
+ * throw {@link RocheException} or one of its subclasses; every bad argument
+ * value, whether the binding or libroche finds it bad, throws {@link
+ * InvalidArgumentException}; null values and arrays throw
+ * NullPointerException; calls after {@link #close} throw
+ * IllegalStateException.
  */
 public final class Roche implements AutoCloseable {
     static final Cleaner CLEANER = Cleaner.create();
@@ -59,13 +71,33 @@ public final class Roche implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         byte[] path = cString(root.toString(), "root");
         return new Roche(Native.open(path, options.buckets, options.readOnly, options.sync.code,
-                options.retentionAgeMs, options.retentionBytes));
+                options.syncPeriodMs, options.maxOpenFiles, options.retentionAgeMs, options.retentionBytes));
     }
 
     /** libroche's version, "MAJOR.MINOR.PATCH". */
     public static String version() {
         Native.init();
         return Native.version();
+    }
+
+    /** Append value to the default namespace, to this thread's bucket; returns its offset. */
+    public long append(byte[] value) {
+        return append(null, null, value);
+    }
+
+    /** Append value to ns, to this thread's bucket; returns its offset. */
+    public long append(String ns, byte[] value) {
+        return append(ns, null, value);
+    }
+
+    /** Append the buffer's remaining bytes to the default namespace, as {@link #append(String, String, ByteBuffer)}. */
+    public long append(ByteBuffer value) {
+        return append(null, null, value);
+    }
+
+    /** Append the buffer's remaining bytes to ns, as {@link #append(String, String, ByteBuffer)}. */
+    public long append(String ns, ByteBuffer value) {
+        return append(ns, null, value);
     }
 
     /** Append value to ns (bucket chosen by id's hash, or per thread when id is null); returns its offset. */
@@ -115,6 +147,20 @@ public final class Roche implements AutoCloseable {
         return offset;
     }
 
+    /** {@link #appendMany(String, String, byte[]...)} with no id: this thread's bucket. */
+    public long[] appendMany(String ns, List<byte[]> values) {
+        return appendMany(ns, null, values);
+    }
+
+    /**
+     * {@link #appendMany(String, String, byte[]...)} with no id: this
+     * thread's bucket. (Not varargs: {@code appendMany(ns, null, a, b)}
+     * keeps meaning a null id.)
+     */
+    public long[] appendMany(String ns, byte[][] values) {
+        return appendMany(ns, null, values);
+    }
+
     /**
      * Append every value in one call, all to one bucket, in order; returns
      * their offsets. One call takes at most 2 GiB in all: more is a
@@ -157,6 +203,11 @@ public final class Roche implements AutoCloseable {
         }
     }
 
+    /** The value at offset in the default namespace. */
+    public byte[] get(long offset) {
+        return get(null, offset);
+    }
+
     /** The value at offset; NotFoundException or CorruptException when there is none. */
     public byte[] get(String ns, long offset) {
         byte[] name = namespace(ns);
@@ -176,6 +227,15 @@ public final class Roche implements AutoCloseable {
      * CorruptException when there is no value there, as for {@link #get}.
      */
     public ValueView getView(String ns, long offset) {
+        return getView0(ns, offset);
+    }
+
+    /** {@link #getView(String, long)} in the default namespace. */
+    public ValueView getView(long offset) {
+        return getView0(null, offset);
+    }
+
+    private ValueView getView0(String ns, long offset) {
         byte[] name = namespace(ns);
         long db = store.enter();
         try {
@@ -183,6 +243,11 @@ public final class Roche implements AutoCloseable {
         } finally {
             store.leave();
         }
+    }
+
+    /** The values at offsets in the default namespace, in request order, each with its own status. */
+    public Values multiGet(long... offsets) {
+        return multiGet(null, offsets);
     }
 
     /** The values at offsets, in request order, each with its own status. */
@@ -198,6 +263,11 @@ public final class Roche implements AutoCloseable {
         }
     }
 
+    /** Scan every record of the default namespace whose offset is at least from. */
+    public Scan scan(long from) {
+        return scan(null, from);
+    }
+
     /** Scan every record of ns whose offset is at least from (0 for all; last seen + 1 to resume). */
     public Scan scan(String ns, long from) {
         byte[] name = namespace(ns);
@@ -207,6 +277,11 @@ public final class Roche implements AutoCloseable {
         } finally {
             store.leave();
         }
+    }
+
+    /** {@link #stream(String, long)} of the default namespace. */
+    public Stream<Record> stream(long from) {
+        return stream(null, from);
     }
 
     /** {@link #scan} as a Stream; close the stream (try with resources) to free the scan. */
@@ -237,8 +312,33 @@ public final class Roche implements AutoCloseable {
         }
     }
 
-    /** The namespaces under the root, sorted. */
+    /**
+     * The namespaces under the root, sorted (by their UTF-8 bytes), each a
+     * name the other calls accept. A namespace directory whose name is not
+     * valid UTF-8 (made by another program: every name from Java is UTF-8)
+     * has no Java name that reaches it, so it is left out rather than
+     * handed out as a lossy name that would name another directory; {@link
+     * #rawNamespaces()} lists every name as its bytes.
+     */
     public List<String> namespaces() {
+        List<String> names = new ArrayList<>();
+        for (byte[] raw : rawNamespaces()) {
+            String name = utf8(raw);
+            if (name != null) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Every namespace under the root as the bytes of its directory name (no
+     * terminating NUL), sorted, including those {@link #namespaces()} leaves
+     * out because they are not valid UTF-8. For listing and reporting: the
+     * other calls take names as Strings, so a name that is not UTF-8 cannot
+     * be used from Java (rename the directory, with the store closed).
+     */
+    public List<byte[]> rawNamespaces() {
         byte[] packed;
         long db = store.enter();
         try {
@@ -250,13 +350,37 @@ public final class Roche implements AutoCloseable {
     }
 
     /** Names back to back, each ending in a NUL ("a\0b\0"), as libroche lists them. */
-    private static List<String> unpack(byte[] packed) {
-        List<String> names = new ArrayList<>();
+    private static List<byte[]> unpack(byte[] packed) {
+        List<byte[]> names = new ArrayList<>();
         for (int start = 0, end; start < packed.length; start = end + 1) {
             for (end = start; packed[end] != 0; end++) { }
-            names.add(new String(packed, start, end - start, StandardCharsets.UTF_8));
+            names.add(Arrays.copyOfRange(packed, start, end));
         }
         return names;
+    }
+
+    /** The names of a packed list that are valid UTF-8, in order. */
+    private static List<String> unpackUtf8(byte[] packed) {
+        List<String> names = new ArrayList<>();
+        for (byte[] raw : unpack(packed)) {
+            String name = utf8(raw);
+            if (name != null) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    /** raw decoded as strict UTF-8, or null when it is not valid UTF-8. */
+    static String utf8(byte[] raw) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(raw)).toString();
+        } catch (CharacterCodingException notUtf8) {
+            return null;
+        }
     }
 
     /** Trim, unmap and close ns's files; the next call that uses ns opens it again. */
@@ -281,6 +405,12 @@ public final class Roche implements AutoCloseable {
         }
     }
 
+    /** {@link #stat(String)} of the default namespace. */
+    public Stats stat() {
+        return stat(null);
+    }
+
+    /** Walk ns, checking every record (time proportional to its data); NotFoundException when ns does not exist. */
     public Stats stat(String ns) {
         byte[] name = namespace(ns);
         long db = store.enter();
@@ -304,6 +434,16 @@ public final class Roche implements AutoCloseable {
      */
     public Follower follow(String ns, long... from) {
         return follow(ns, from, false);
+    }
+
+    /** {@link #follow(String, long...)} of the default namespace, from each bucket's first record kept. */
+    public Follower follow() {
+        return follow(null, new long[0], false);
+    }
+
+    /** {@link #follow(String, long[], boolean)} of the default namespace. */
+    public Follower follow(long[] from, boolean fromEnd) {
+        return follow(null, from, fromEnd);
     }
 
     /**
@@ -370,7 +510,11 @@ public final class Roche implements AutoCloseable {
         }
     }
 
-    /** The cursors of ns, sorted; NotFoundException when ns does not exist. */
+    /**
+     * The cursors of ns, sorted; NotFoundException when ns does not exist.
+     * As {@link #namespaces()}, a cursor file whose name is not valid UTF-8
+     * (no Java name reaches it) is left out.
+     */
     public List<String> cursors(String ns) {
         byte[] name = namespace(ns);
         byte[] packed;
@@ -380,7 +524,7 @@ public final class Roche implements AutoCloseable {
         } finally {
             store.leave();
         }
-        return unpack(packed);
+        return unpackUtf8(packed);
     }
 
     /** Delete a cursor; NotFoundException when there is none. */
@@ -400,16 +544,16 @@ public final class Roche implements AutoCloseable {
      * across buckets, as many more as needed for what is kept to total at
      * most maxBytes (headers included; 0: no size limit). Their disk space
      * is freed in place; the offsets of the records kept do not change. A
-     * get of a dropped offset throws {@link RocheException.DroppedException}.
+     * get of a dropped offset throws {@link DroppedException}.
      *
      * @return the bytes of the records dropped by this call
-     * @throws RocheException.NotSupportedException when the file system
+     * @throws NotSupportedException when the file system
      *         cannot punch holes (nothing is dropped)
-     * @throws RocheException.ReadOnlyException on a read-only store
+     * @throws ReadOnlyException on a read-only store
      */
     public long retain(String ns, long olderThanNs, long maxBytes) {
         if (olderThanNs < 0) {
-            throw new IllegalArgumentException("olderThanNs must be 0 or more, not " + olderThanNs);
+            throw new InvalidArgumentException("invalid argument: olderThanNs must be 0 or more, not " + olderThanNs);
         }
         checkMaxBytes(maxBytes);
         byte[] name = namespace(ns);
@@ -425,7 +569,7 @@ public final class Roche implements AutoCloseable {
     public long retain(String ns, Instant olderThan, long maxBytes) {
         Objects.requireNonNull(olderThan, "olderThan");
         if (olderThan.isBefore(Instant.EPOCH)) {
-            throw new IllegalArgumentException("olderThan is before the epoch: " + olderThan);
+            throw new InvalidArgumentException("invalid argument: olderThan is before the epoch: " + olderThan);
         }
         return retain(ns, epochNanos(olderThan), maxBytes);
     }
@@ -435,9 +579,18 @@ public final class Roche implements AutoCloseable {
      * maxAge now; Duration.ZERO means no age limit, as 0 does for libroche.
      */
     public long retain(String ns, Duration maxAge, long maxBytes) {
+        return retain0(ns, maxAge, maxBytes);
+    }
+
+    /** {@link #retain(String, Duration, long)} of the default namespace. */
+    public long retain(Duration maxAge, long maxBytes) {
+        return retain0(null, maxAge, maxBytes);
+    }
+
+    private long retain0(String ns, Duration maxAge, long maxBytes) {
         Objects.requireNonNull(maxAge, "maxAge");
         if (maxAge.isNegative()) {
-            throw new IllegalArgumentException("maxAge must not be negative: " + maxAge);
+            throw new InvalidArgumentException("invalid argument: maxAge must not be negative: " + maxAge);
         }
         if (maxAge.isZero()) {
             return retain(ns, 0L, maxBytes);
@@ -459,7 +612,7 @@ public final class Roche implements AutoCloseable {
 
     private static void checkMaxBytes(long maxBytes) {
         if (maxBytes < 0) {
-            throw new IllegalArgumentException("maxBytes must be 0 (no limit) or more, not " + maxBytes);
+            throw new InvalidArgumentException("invalid argument: maxBytes must be 0 (no limit) or more, not " + maxBytes);
         }
     }
 
@@ -520,14 +673,27 @@ public final class Roche implements AutoCloseable {
         return cString(Objects.requireNonNull(cursor, "cursor"), "cursor");
     }
 
-    /** UTF-8 with a terminating NUL; a NUL inside would cut the string short in C. */
+    /**
+     * UTF-8 with a terminating NUL. A NUL inside would cut the string short
+     * in C, and a lone surrogate has no UTF-8 (String.getBytes would make it
+     * '?', another name): both are InvalidArgumentException.
+     */
     static byte[] cString(String text, String what) {
         if (text.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException(what + " contains a NUL character");
+            throw new InvalidArgumentException("invalid argument: " + what + " contains a NUL character");
         }
-        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-        byte[] terminated = new byte[utf8.length + 1];
-        System.arraycopy(utf8, 0, terminated, 0, utf8.length);
+        ByteBuffer utf8;
+        try {
+            utf8 = StandardCharsets.UTF_8.newEncoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .encode(CharBuffer.wrap(text));
+        } catch (CharacterCodingException loneSurrogate) {
+            throw new InvalidArgumentException("invalid argument: " + what
+                    + " is not valid Unicode (a lone surrogate has no UTF-8)");
+        }
+        byte[] terminated = new byte[utf8.remaining() + 1];
+        utf8.get(terminated, 0, utf8.remaining());
         return terminated;
     }
 
@@ -550,7 +716,15 @@ public final class Roche implements AutoCloseable {
         /** No fsync (the default, as in rochefort); appends survive a process crash. */
         NEVER(0),
         /** msync and fdatasync before each append returns. */
-        ALWAYS(1);
+        ALWAYS(1),
+        /**
+         * Group commit: a thread of the store syncs every namespace each
+         * {@link Options.Builder#syncPeriod period} (100 ms unless set), as
+         * Kafka's flush.ms; a machine crash loses at most about the last
+         * period's appends. {@link Roche#sync()} still covers everything
+         * before it.
+         */
+        PERIODIC(2);
 
         final int code;
 
@@ -566,6 +740,8 @@ public final class Roche implements AutoCloseable {
         final int buckets;
         final boolean readOnly;
         final SyncPolicy sync;
+        final int syncPeriodMs;
+        final int maxOpenFiles;
         final long retentionAgeMs;
         final long retentionBytes;
 
@@ -573,6 +749,8 @@ public final class Roche implements AutoCloseable {
             buckets = b.buckets;
             readOnly = b.readOnly;
             sync = b.sync;
+            syncPeriodMs = b.syncPeriodMs;
+            maxOpenFiles = b.maxOpenFiles;
             retentionAgeMs = b.retentionAgeMs;
             retentionBytes = b.retentionBytes;
         }
@@ -585,13 +763,15 @@ public final class Roche implements AutoCloseable {
             private int buckets = 8;
             private boolean readOnly;
             private SyncPolicy sync = SyncPolicy.NEVER;
+            private int syncPeriodMs; // 0: libroche's default
+            private int maxOpenFiles; // 0: libroche's default
             private long retentionAgeMs;
             private long retentionBytes;
 
             /** Bucket files per namespace, 1..8191 (default 8). */
             public Builder buckets(int buckets) {
                 if (buckets < 1 || buckets > 8191) {
-                    throw new IllegalArgumentException("buckets must be 1..8191, not " + buckets);
+                    throw new InvalidArgumentException("invalid argument: buckets must be 1..8191, not " + buckets);
                 }
                 this.buckets = buckets;
                 return this;
@@ -603,8 +783,40 @@ public final class Roche implements AutoCloseable {
                 return this;
             }
 
+            /** When appends reach the disk: {@link SyncPolicy} (default NEVER). */
             public Builder sync(SyncPolicy sync) {
                 this.sync = Objects.requireNonNull(sync, "sync");
+                return this;
+            }
+
+            /**
+             * The period of {@link SyncPolicy#PERIODIC} group commit, 1 ms
+             * to 1 hour in whole milliseconds (default 100 ms); another
+             * policy ignores it.
+             */
+            public Builder syncPeriod(Duration period) {
+                Objects.requireNonNull(period, "period");
+                if (period.compareTo(Duration.ofMillis(1)) < 0 || period.compareTo(Duration.ofHours(1)) > 0
+                        || period.getNano() % 1_000_000 != 0) {
+                    throw new InvalidArgumentException("invalid argument: syncPeriod must be whole milliseconds"
+                            + " from 1 ms to 1 hour, not " + period);
+                }
+                this.syncPeriodMs = (int) period.toMillis();
+                return this;
+            }
+
+            /**
+             * Bound the file descriptors the store keeps open, 4 or more
+             * (libroche's default: a quarter of the process's limit, within
+             * 16..4096); past it the namespaces used least recently are
+             * closed, and opened again when next used.
+             */
+            public Builder maxOpenFiles(int maxOpenFiles) {
+                if (maxOpenFiles < 4) {
+                    throw new InvalidArgumentException("invalid argument: maxOpenFiles must be 4 or more, not "
+                            + maxOpenFiles);
+                }
+                this.maxOpenFiles = maxOpenFiles;
                 return this;
             }
 
@@ -618,7 +830,7 @@ public final class Roche implements AutoCloseable {
             public Builder retention(Duration maxAge, long maxBytes) {
                 Objects.requireNonNull(maxAge, "maxAge");
                 if (maxAge.isNegative()) {
-                    throw new IllegalArgumentException("maxAge must not be negative: " + maxAge);
+                    throw new InvalidArgumentException("invalid argument: maxAge must not be negative: " + maxAge);
                 }
                 checkMaxBytes(maxBytes);
                 long ms;

@@ -1,6 +1,21 @@
 package io.roche;
 
-/** A libroche call failed. {@link #code()} is libroche's ROCHE_E* code. */
+/**
+ * A libroche call failed. {@link #code()} is libroche's ROCHE_E* code.
+ *
+ * <p>Catch the top-level subclasses of this package, one per code that a
+ * caller handles on its own: {@link InvalidArgumentException} (EINVAL),
+ * {@link NotFoundException}, {@link CorruptException}, {@link
+ * LockedException}, {@link ReadOnlyException}, {@link TimedOutException},
+ * {@link CanceledException}, {@link DroppedException} and {@link
+ * NotSupportedException}. The other codes (EIO, ENOMEM, ETOOBIG, EINTERNAL)
+ * are a RocheException itself.
+ *
+ * <p>The nested classes below ({@code RocheException.NotFoundException} and
+ * so on) are the spellings of version 0.1.0, kept for one minor version:
+ * each top-level class extends its nested namesake, so an old {@code catch
+ * (RocheException.NotFoundException e)} still catches what is thrown.
+ */
 public class RocheException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
@@ -42,68 +57,63 @@ public class RocheException extends RuntimeException {
      */
     static RocheException of(int code, String message, long offset) {
         switch (code) {
-            case ENOTFOUND: return new NotFoundException(code, message);
-            case ECORRUPT: return new CorruptException(code, message);
-            case ELOCKED: return new LockedException(code, message);
-            case EREADONLY: return new ReadOnlyException(code, message);
-            case ETIMEDOUT: return new TimedOutException(code, message);
-            case ECANCELED: return new CanceledException(code, message);
-            case EDROPPED: return new DroppedException(code, message, offset);
-            case ENOTSUP: return new NotSupportedException(code, message);
+            case EINVAL: return new InvalidArgumentException(message);
+            case ENOTFOUND: return new io.roche.NotFoundException(message);
+            case ECORRUPT: return new io.roche.CorruptException(message);
+            case ELOCKED: return new io.roche.LockedException(message);
+            case EREADONLY: return new io.roche.ReadOnlyException(message);
+            case ETIMEDOUT: return new io.roche.TimedOutException(message);
+            case ECANCELED: return new io.roche.CanceledException(message);
+            case EDROPPED: return new io.roche.DroppedException(message, offset);
+            case ENOTSUP: return new io.roche.NotSupportedException(message);
             default: return new RocheException(code, message);
         }
     }
 
-    /** No record, namespace or store there. */
+    /** @deprecated Catch {@link io.roche.NotFoundException}; this spelling goes in 0.2.0. */
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public static class NotFoundException extends RocheException {
         private static final long serialVersionUID = 1L;
         NotFoundException(int code, String message) { super(code, message); }
     }
 
-    /** A record header fails its CRC or its length runs past the file. */
+    /** @deprecated Catch {@link io.roche.CorruptException}; this spelling goes in 0.2.0. */
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public static class CorruptException extends RocheException {
         private static final long serialVersionUID = 1L;
         CorruptException(int code, String message) { super(code, message); }
     }
 
-    /** Another handle, in this or another process, writes to the store. */
+    /** @deprecated Catch {@link io.roche.LockedException}; this spelling goes in 0.2.0. */
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public static class LockedException extends RocheException {
         private static final long serialVersionUID = 1L;
         LockedException(int code, String message) { super(code, message); }
     }
 
-    /** A write call on a read-only store. */
+    /** @deprecated Catch {@link io.roche.ReadOnlyException}; this spelling goes in 0.2.0. */
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public static class ReadOnlyException extends RocheException {
         private static final long serialVersionUID = 1L;
         ReadOnlyException(int code, String message) { super(code, message); }
     }
 
-    /**
-     * Nothing new within a timeout. {@link Follower#next(java.time.Duration)}
-     * returns null instead; this is for completeness of the code mapping.
-     */
+    /** @deprecated Catch {@link io.roche.TimedOutException}; this spelling goes in 0.2.0. */
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public static class TimedOutException extends RocheException {
         private static final long serialVersionUID = 1L;
         TimedOutException(int code, String message) { super(code, message); }
     }
 
-    /**
-     * A follower was woken by {@link Follower#wake()}: thrown by the
-     * {@link Follower#next()} waiting then, or by the next one when none was
-     * (as Kafka's consumer throws WakeupException). The follower is still
-     * usable: the call after goes on.
-     */
+    /** @deprecated Catch {@link io.roche.CanceledException}; this spelling goes in 0.2.0. */
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public static class CanceledException extends RocheException {
         private static final long serialVersionUID = 1L;
         CanceledException(int code, String message) { super(code, message); }
     }
 
-    /**
-     * Retention dropped the record: a get of a dropped offset, or a
-     * follower whose unread records were dropped (it goes on with the
-     * bucket's first record kept at its next call). {@link #offset()} is the
-     * offset asked for, or for a follower where it was in that bucket.
-     */
+    /** @deprecated Catch {@link io.roche.DroppedException}; this spelling goes in 0.2.0. */
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public static class DroppedException extends RocheException {
         private static final long serialVersionUID = 1L;
         private final long offset;
@@ -119,7 +129,8 @@ public class RocheException extends RuntimeException {
         }
     }
 
-    /** The file system cannot do it: retention needs hole punching (ext4, XFS, tmpfs, btrfs can). */
+    /** @deprecated Catch {@link io.roche.NotSupportedException}; this spelling goes in 0.2.0. */
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public static class NotSupportedException extends RocheException {
         private static final long serialVersionUID = 1L;
         NotSupportedException(int code, String message) { super(code, message); }

@@ -2,7 +2,6 @@ package io.roche;
 
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A value read in place by {@link Roche#getView}: a read-only direct
@@ -11,62 +10,75 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <pre>
  * try (ValueView v = db.getView("events", off)) {
- *     ByteBuffer bytes = v.buffer();   // read it here, inside the try
+ *     ByteBuffer bytes = v.buffer();   // read-only, direct, no copy
  *     ...
  * }
  * </pre>
  *
- * The bytes stay valid and unchanged until {@link #close}, whatever happens
- * meanwhile: appends, {@link Roche#closeNamespace}, {@link
- * Roche#deleteNamespace}, even {@link Roche#close} (the view pins the
- * namespace's mapping, so close views promptly: a pinned mapping of a
- * deleted namespace keeps its disk space until released). Retention is the
- * one exception: on a writable store the bytes read as zeros once {@link
- * Roche#retain} (or the retention option) frees their block; that is no
- * crash, but copy with {@link #toArray} what you keep while retention runs.
+ * The bytes are pinned (libroche's roche_get_view) and stay valid and
+ * unchanged whatever happens meanwhile: appends, {@link
+ * Roche#closeNamespace}, {@link Roche#deleteNamespace}, even {@link
+ * Roche#close}. Retention is the one exception: on a writable store the
+ * bytes read as zeros once {@link Roche#retain} (or the retention option)
+ * frees their block; that is no crash, but copy with {@link #toArray} what
+ * you keep while retention runs.
  *
- * <p><b>A buffer must not be used after the view is closed.</b> Java cannot
- * revoke a direct ByteBuffer: reading one from {@link #buffer} (or any
- * duplicate or slice of it) after {@link #close} reads memory libroche has
- * released, and may crash the JVM. {@link #buffer}, {@link #toArray} and
- * {@link #length} throw IllegalStateException once the view is closed; a
- * buffer obtained before cannot. Copy with {@link #toArray} what must
- * outlive the view.
+ * <p><b>How long the pin lasts.</b> Java cannot revoke a direct buffer, so
+ * the pin lasts as long as a buffer can read it:
+ * <ul>
+ * <li>{@link #close} before any {@link #buffer} call releases the pin at
+ *     once (use {@link #toArray} or {@link #length} only, and the view
+ *     costs nothing once closed);
+ * <li>once {@link #buffer} has handed a buffer out, {@link #close} ends the
+ *     view (its methods throw IllegalStateException) but the pin is
+ *     released by a Cleaner when no buffer from it (nor a duplicate or slice
+ *     of one) is reachable any more, as the JDK unmaps a MappedByteBuffer.
+ *     A buffer read after close therefore reads the right bytes, never
+ *     released memory.
+ * </ul>
+ * A pin holds its namespace's mapping (and a deleted namespace's disk
+ * space): drop buffers promptly, or copy with {@link #toArray}.
  *
- * <p>A view left to the garbage collector is released by a Cleaner once
- * neither the view nor any buffer from {@link #buffer} is reachable. A view
- * may be shared between threads: {@link #close} waits for a {@link #toArray}
- * in flight and releases the value exactly once; a second close does
- * nothing.
+ * <p>A view left to the garbage collector is released the same way. A view
+ * may be shared between threads: {@link #close} waits for a {@link
+ * #toArray} in flight and releases the value exactly once; a second close
+ * does nothing.
  */
 public final class ValueView implements AutoCloseable {
-    /** The native buffer: writable to JNI, so it never leaves this class; callers get read-only duplicates. */
-    private final ByteBuffer raw;
+    /**
+     * The native buffer: writable to JNI, so it never leaves this class;
+     * callers get read-only duplicates. Null once closed, so that a closed
+     * view does not keep the pin: only buffers handed out do. Guarded by
+     * state.
+     */
+    private ByteBuffer raw;
     private final State state;
     private final Cleaner.Cleanable cleanable;
-    private final AtomicBoolean closed = new AtomicBoolean();
 
     /** Called from native code (Native.getView), which owns the pin until this returns. */
     private ValueView(long handle, ByteBuffer raw) {
         this.raw = raw;
         this.state = new State(handle);
-        // Registered on the buffer rather than on the view: every duplicate of
-        // a direct buffer keeps the one it came from reachable, so the
-        // Cleaner cannot free the bytes under a buffer still in use. Last,
-        // so that a failure leaves the pin to the native caller to release.
+        // Registered on the buffer rather than on the view: every duplicate,
+        // read-only view or slice of a direct buffer keeps the one it came
+        // from reachable, so the Cleaner cannot free the bytes under a buffer
+        // still in use. Last, so that a failure leaves the pin to the native
+        // caller to release.
         this.cleanable = Roche.CLEANER.register(raw, state);
     }
 
     /**
      * A new read-only direct buffer over the value, position 0, limit its
-     * length; each call gives an independent position and limit. It must
-     * not be used after {@link #close}.
+     * length; each call gives an independent position and limit. It stays
+     * readable after {@link #close} (see above: the pin then lasts until no
+     * such buffer is reachable).
      *
      * @throws IllegalStateException when the view is closed
      */
     public ByteBuffer buffer() {
         synchronized (state) {
             state.check();
+            state.lent = true;
             return raw.asReadOnlyBuffer();
         }
     }
@@ -89,10 +101,22 @@ public final class ValueView implements AutoCloseable {
         }
     }
 
-    /** Release the value; buffers from {@link #buffer} must not be used afterwards. Idempotent. */
+    /**
+     * End the view. The pin is released now when no buffer was handed out,
+     * else once no buffer from {@link #buffer} is reachable. Idempotent.
+     */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        boolean now;
+        synchronized (state) {
+            if (state.closed) {
+                return;
+            }
+            state.closed = true;
+            raw = null;
+            now = !state.lent;
+        }
+        if (now) {
             cleanable.clean();
         }
     }
@@ -100,6 +124,10 @@ public final class ValueView implements AutoCloseable {
     /** The pin, apart from the view so the Cleaner can release it. */
     static final class State implements Runnable {
         private long handle; // 0 once released; guarded by this
+        /** close() was called; guarded by this. */
+        boolean closed;
+        /** buffer() handed a buffer out: only the Cleaner may release the pin. Guarded by this. */
+        boolean lent;
 
         State(long handle) {
             this.handle = handle;
@@ -107,12 +135,12 @@ public final class ValueView implements AutoCloseable {
 
         /** Called holding this. */
         void check() {
-            if (handle == 0) {
+            if (closed || handle == 0) {
                 throw new IllegalStateException("this ValueView is closed");
             }
         }
 
-        /** Close or Cleaner, once: waits for a toArray in flight. Needs no store: the view outlives it. */
+        /** Close (no buffer lent) or Cleaner, once: waits for a toArray in flight. Needs no store: the view outlives it. */
         @Override
         public synchronized void run() {
             if (handle != 0) {

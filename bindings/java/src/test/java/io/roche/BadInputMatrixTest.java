@@ -48,8 +48,8 @@ class BadInputMatrixTest extends StoreFixture {
     /** Records in ns; 0 when ns does not exist. */
     static long records(Roche store, String ns) {
         try {
-            return store.stat(ns).records;
-        } catch (RocheException.NotFoundException none) {
+            return store.stat(ns).records();
+        } catch (NotFoundException none) {
             return 0;
         }
     }
@@ -245,7 +245,7 @@ class BadInputMatrixTest extends StoreFixture {
             Roche reopened;
             try {
                 reopened = Roche.open(forgotten);
-            } catch (RocheException.LockedException stillHeld) {
+            } catch (LockedException stillHeld) {
                 assertTrue(System.nanoTime() < deadline, "the Cleaner never closed the store");
                 Thread.sleep(20);
                 continue;
@@ -318,11 +318,11 @@ class BadInputMatrixTest extends StoreFixture {
         };
         for (long offset : bad) {
             assertCode(RocheException.ENOTFOUND, () -> db.get("o", offset));
-            assertThrows(RocheException.NotFoundException.class, () -> db.get("o", offset));
+            assertThrows(NotFoundException.class, () -> db.get("o", offset));
             assertCode(RocheException.ENOTFOUND, () -> db.getView("o", offset));
         }
-        assertThrows(RocheException.NotFoundException.class, () -> db.get("no-such-ns", a));
-        assertThrows(RocheException.NotFoundException.class, () -> db.getView("no-such-ns", a));
+        assertThrows(NotFoundException.class, () -> db.get("no-such-ns", a));
+        assertThrows(NotFoundException.class, () -> db.getView("no-such-ns", a));
         assertFalse(Files.exists(root.resolve("no-such-ns")), "a get creates no namespace");
 
         long[] mixed = new long[bad.length + 2];
@@ -524,13 +524,13 @@ class BadInputMatrixTest extends StoreFixture {
     void badBucketCountsFailAtTheOption() {
         Roche.Options.Builder builder = Roche.Options.builder();
         for (int bad : new int[] {-1, 8192, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> builder.buckets(bad));
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> builder.buckets(bad));
             assertTrue(e.getMessage().contains(Integer.toString(bad)), e.getMessage());
         }
         db.close();
         db = Roche.open(root, builder.build());
         db.append("b", null, bytes("v"));
-        assertEquals(8, db.stat("b").buckets, "the refused counts left the default in place");
+        assertEquals(8, db.stat("b").buckets(), "the refused counts left the default in place");
         assertEquals(8191, Roche.Options.builder().buckets(8191).build().buckets);
         assertUsable(db);
     }

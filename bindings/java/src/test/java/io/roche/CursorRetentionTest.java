@@ -37,8 +37,8 @@ class CursorRetentionTest extends StoreFixture {
         }
         assertEquals(List.of("Mid", "alpha", "consumer-1", "empty", "mid-1", "zeta"), db.cursors("events"));
         db.deleteCursor("events", "alpha");
-        assertThrows(RocheException.NotFoundException.class, () -> db.getCursor("events", "alpha"));
-        assertThrows(RocheException.NotFoundException.class, () -> db.deleteCursor("events", "alpha"));
+        assertThrows(NotFoundException.class, () -> db.getCursor("events", "alpha"));
+        assertThrows(NotFoundException.class, () -> db.deleteCursor("events", "alpha"));
         assertEquals(List.of("Mid", "consumer-1", "empty", "mid-1", "zeta"), db.cursors("events"));
         db.commitCursor("events", "alpha", new long[] {1});
         assertArrayEquals(new long[] {1}, db.getCursor("events", "alpha"));
@@ -63,12 +63,12 @@ class CursorRetentionTest extends StoreFixture {
     @Test
     void cursorsOfMissingThingsAreNotFound() {
         db.append("n", null, bytes("x"));
-        assertThrows(RocheException.NotFoundException.class, () -> db.getCursor("n", "never"));
-        assertThrows(RocheException.NotFoundException.class, () -> db.deleteCursor("n", "never"));
-        assertThrows(RocheException.NotFoundException.class, () -> db.commitCursor("nope", "c", new long[] {1}));
-        assertThrows(RocheException.NotFoundException.class, () -> db.getCursor("nope", "c"));
-        assertThrows(RocheException.NotFoundException.class, () -> db.cursors("nope"));
-        assertThrows(RocheException.NotFoundException.class, () -> db.deleteCursor("nope", "c"));
+        assertThrows(NotFoundException.class, () -> db.getCursor("n", "never"));
+        assertThrows(NotFoundException.class, () -> db.deleteCursor("n", "never"));
+        assertThrows(NotFoundException.class, () -> db.commitCursor("nope", "c", new long[] {1}));
+        assertThrows(NotFoundException.class, () -> db.getCursor("nope", "c"));
+        assertThrows(NotFoundException.class, () -> db.cursors("nope"));
+        assertThrows(NotFoundException.class, () -> db.deleteCursor("nope", "c"));
         assertFalse(Files.exists(root.resolve("nope")), "nothing made");
         assertEquals(List.of(), db.cursors("n"));
         assertUsable(db);
@@ -82,8 +82,8 @@ class CursorRetentionTest extends StoreFixture {
         assertThrows(NullPointerException.class, () -> db.commitCursor("n", "c", null));
         assertThrows(NullPointerException.class, () -> db.getCursor("n", null));
         assertThrows(NullPointerException.class, () -> db.deleteCursor("n", null));
-        assertThrows(IllegalArgumentException.class, () -> db.commitCursor("n", "a\0b", pos));
-        assertThrows(IllegalArgumentException.class, () -> db.getCursor("n\0", "c"));
+        assertThrows(InvalidArgumentException.class, () -> db.commitCursor("n", "a\0b", pos));
+        assertThrows(InvalidArgumentException.class, () -> db.getCursor("n\0", "c"));
         char[] k = new char[201];
         Arrays.fill(k, 'k');
         for (String bad : List.of("", ".x", ".", "..", "a/b", "/", new String(k))) {
@@ -94,7 +94,7 @@ class CursorRetentionTest extends StoreFixture {
         assertCode(RocheException.EINVAL, () -> db.cursors("a/b"));
         db.commitCursor("n", new String(k, 0, 200), pos);
         assertCode(RocheException.EINVAL, () -> db.commitCursor("n", "c", new long[8192]));
-        assertThrows(RocheException.NotFoundException.class, () -> db.getCursor("n", "c"));
+        assertThrows(NotFoundException.class, () -> db.getCursor("n", "c"));
         assertEquals(List.of(new String(k, 0, 200)), db.cursors("n"), "nothing bad left a file behind");
         db.close();
         List<Executable> closed = List.of(() -> db.commitCursor("n", "c", pos), () -> db.getCursor("n", "c"),
@@ -118,7 +118,7 @@ class CursorRetentionTest extends StoreFixture {
             assertEquals(List.of("reader"), ro.cursors("n"));
             ro.deleteCursor("n", "reader");
             assertEquals(List.of(), db.cursors("n"));
-            assertThrows(RocheException.ReadOnlyException.class, () -> ro.retain("n", 0L, 1));
+            assertThrows(ReadOnlyException.class, () -> ro.retain("n", 0L, 1));
         }
     }
 
@@ -140,31 +140,31 @@ class CursorRetentionTest extends StoreFixture {
         assertEquals(15 * record, db.retain("r", 0L, 5 * record));
         assertEquals(0, db.retain("r", 0L, 5 * record), "done already");
 
-        RocheException.DroppedException e = assertThrows(RocheException.DroppedException.class, () -> db.get("r", off[3]));
+        DroppedException e = assertThrows(DroppedException.class, () -> db.get("r", off[3]));
         assertEquals(off[3], e.offset());
         assertEquals(RocheException.EDROPPED, e.code());
-        assertEquals(off[0], assertThrows(RocheException.DroppedException.class, () -> db.getView("r", off[0])).offset());
+        assertEquals(off[0], assertThrows(DroppedException.class, () -> db.getView("r", off[0])).offset());
         Values vs = db.multiGet("r", off[15], off[2]);
         assertArrayEquals(big, vs.get(0));
         assertEquals(RocheException.EDROPPED, vs.status(1));
-        assertEquals(off[2], assertThrows(RocheException.DroppedException.class, () -> vs.get(1)).offset());
+        assertEquals(off[2], assertThrows(DroppedException.class, () -> vs.get(1)).offset());
         assertNull(vs.toArray()[1]);
         assertEquals(off[15], BadInputMatrixTest.scanOffsets(db, "r", 0).get(0), "scans start at the first kept");
 
         BucketRange range = db.bucketRange("r", 0);
-        assertEquals(off[15], range.first);
-        assertEquals(off[19] + record, range.end);
+        assertEquals(off[15], range.first());
+        assertEquals(off[19] + record, range.end());
         assertFalse(range.isEmpty());
         Stats stats = db.stat("r");
-        assertEquals(5, stats.records);
-        assertEquals(15, stats.droppedRecords);
-        assertEquals(15 * record, stats.droppedBytes);
+        assertEquals(5, stats.records());
+        assertEquals(15, stats.droppedRecords());
+        assertEquals(15 * record, stats.droppedBytes());
         assertTrue(stats.toString().contains("droppedRecords=15"), stats.toString());
 
         // An Instant after every append drops them all.
         assertEquals(5 * record, db.retain("r", Instant.now().plusSeconds(1), 0));
         assertTrue(db.bucketRange("r", 0).isEmpty());
-        assertThrows(RocheException.DroppedException.class, () -> db.get("r", off[19]));
+        assertThrows(DroppedException.class, () -> db.get("r", off[19]));
         long next = db.append("r", null, bytes("new"));
         assertArrayEquals(bytes("new"), db.get("r", next));
         assertEquals(new BucketRange(next, next + 16 + 3).toString(), db.bucketRange("r", 0).toString());
@@ -179,13 +179,13 @@ class CursorRetentionTest extends StoreFixture {
             db.append("auto", null, new byte[1000]);
         }
         long deadline = System.nanoTime() + 15_000_000_000L;
-        while (db.stat("auto").droppedRecords == 0) {
+        while (db.stat("auto").droppedRecords() == 0) {
             assertTrue(System.nanoTime() < deadline, "the writer never applied its retention");
             Thread.sleep(50);
         }
         Stats stats = db.stat("auto");
-        assertEquals(17, stats.droppedRecords);
-        assertEquals(3, stats.records);
+        assertEquals(17, stats.droppedRecords());
+        assertEquals(3, stats.records());
 
         // By age: records older than 100 ms go.
         db.close();
@@ -195,7 +195,7 @@ class CursorRetentionTest extends StoreFixture {
         while (true) {
             try {
                 db.get("aged", old);
-            } catch (RocheException.DroppedException dropped) {
+            } catch (DroppedException dropped) {
                 break;
             }
             assertTrue(System.nanoTime() < deadline, "the old record was never dropped");
@@ -207,13 +207,13 @@ class CursorRetentionTest extends StoreFixture {
     @Test
     void badRetentionArguments() {
         db.append("r", null, bytes("x"));
-        assertThrows(IllegalArgumentException.class, () -> db.retain("r", -1L, 0));
-        assertThrows(IllegalArgumentException.class, () -> db.retain("r", 0L, -1));
-        assertThrows(IllegalArgumentException.class, () -> db.retain("r", Duration.ofSeconds(-1), 0));
-        assertThrows(IllegalArgumentException.class, () -> db.retain("r", Instant.EPOCH.minusNanos(1), 0));
+        assertThrows(InvalidArgumentException.class, () -> db.retain("r", -1L, 0));
+        assertThrows(InvalidArgumentException.class, () -> db.retain("r", 0L, -1));
+        assertThrows(InvalidArgumentException.class, () -> db.retain("r", Duration.ofSeconds(-1), 0));
+        assertThrows(InvalidArgumentException.class, () -> db.retain("r", Instant.EPOCH.minusNanos(1), 0));
         assertThrows(NullPointerException.class, () -> db.retain("r", (Duration) null, 0));
         assertThrows(NullPointerException.class, () -> db.retain("r", (Instant) null, 0));
-        assertThrows(RocheException.NotFoundException.class, () -> db.retain("nope", 0L, 1));
+        assertThrows(NotFoundException.class, () -> db.retain("nope", 0L, 1));
         assertCode(RocheException.EINVAL, () -> db.retain("a/b", 0L, 1));
         assertEquals(0, db.retain("r", Instant.EPOCH, 0), "the epoch is no age limit");
         assertEquals(0, db.retain("r", Duration.ofDays(365 * 200), 0), "older than the epoch: nothing");
@@ -221,29 +221,29 @@ class CursorRetentionTest extends StoreFixture {
 
         Roche.Options.Builder b = Roche.Options.builder();
         assertThrows(NullPointerException.class, () -> b.retention(null, 0));
-        assertThrows(IllegalArgumentException.class, () -> b.retention(Duration.ofMillis(-1), 0));
-        assertThrows(IllegalArgumentException.class, () -> b.retention(Duration.ZERO, -1));
+        assertThrows(InvalidArgumentException.class, () -> b.retention(Duration.ofMillis(-1), 0));
+        assertThrows(InvalidArgumentException.class, () -> b.retention(Duration.ZERO, -1));
         assertEquals(1, b.retention(Duration.ofNanos(1), 0).build().retentionAgeMs, "rounded up, not off");
         assertEquals(Long.MAX_VALUE, b.retention(Duration.ofSeconds(Long.MAX_VALUE), 0).build().retentionAgeMs);
 
-        assertThrows(RocheException.NotFoundException.class, () -> db.bucketRange("nope", 0));
+        assertThrows(NotFoundException.class, () -> db.bucketRange("nope", 0));
         assertCode(RocheException.EINVAL, () -> db.bucketRange("r", 8191));
         assertCode(RocheException.EINVAL, () -> db.bucketRange("r", -1));
         assertCode(RocheException.EINVAL, () -> db.bucketRange("r", Integer.MIN_VALUE));
         BucketRange none = db.bucketRange("r", 100);
-        assertEquals(100L << 50, none.first);
-        assertEquals(100L << 50, none.end);
+        assertEquals(100L << 50, none.first());
+        assertEquals(100L << 50, none.end());
         assertUsable(db);
     }
 
     @Test
     void newCodesMapToTheirOwnExceptions() {
-        assertTrue(RocheException.of(RocheException.ETIMEDOUT, "t") instanceof RocheException.TimedOutException);
-        assertTrue(RocheException.of(RocheException.ECANCELED, "c") instanceof RocheException.CanceledException);
-        assertTrue(RocheException.of(RocheException.ENOTSUP, "n") instanceof RocheException.NotSupportedException);
+        assertTrue(RocheException.of(RocheException.ETIMEDOUT, "t") instanceof TimedOutException);
+        assertTrue(RocheException.of(RocheException.ECANCELED, "c") instanceof CanceledException);
+        assertTrue(RocheException.of(RocheException.ENOTSUP, "n") instanceof NotSupportedException);
         RocheException dropped = RocheException.of(RocheException.EDROPPED, "d");
-        assertTrue(dropped instanceof RocheException.DroppedException);
-        assertEquals(-1, ((RocheException.DroppedException) dropped).offset(), "no offset known");
+        assertTrue(dropped instanceof DroppedException);
+        assertEquals(-1, ((DroppedException) dropped).offset(), "no offset known");
         assertEquals(-30910, RocheException.ETIMEDOUT);
         assertEquals(-30911, RocheException.ECANCELED);
         assertEquals(-30912, RocheException.EDROPPED);

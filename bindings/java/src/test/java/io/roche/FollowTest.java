@@ -133,15 +133,15 @@ class FollowTest extends StoreFixture {
             assertFalse(waiting.isDone());
             f.wake();
             Throwable woken = failure(waiting);
-            assertTrue(woken instanceof RocheException.CanceledException, woken.toString());
+            assertTrue(woken instanceof CanceledException, woken.toString());
             assertEquals(RocheException.ECANCELED, ((RocheException) woken).code());
             assertNull(f.poll(), "one wake, one CanceledException");
             // A wake with no one waiting is kept for the next call.
             f.wake();
-            assertThrows(RocheException.CanceledException.class, () -> f.next(Duration.ofSeconds(10)));
+            assertThrows(CanceledException.class, () -> f.next(Duration.ofSeconds(10)));
             f.wake();
             f.wake();
-            assertThrows(RocheException.CanceledException.class, f::poll);
+            assertThrows(CanceledException.class, f::poll);
             assertNull(f.poll());
             // Still a follower.
             long off = db.append(NS, null, bytes("after"));
@@ -455,7 +455,7 @@ class FollowTest extends StoreFixture {
             assertEquals(off[0], f.poll().offset());
             // Keep the newest 5 records: the follower, at record 1, lost 14.
             assertEquals(15 * (16 + 2000), db.retain(NS, 0L, 5 * (16 + 2000)));
-            RocheException.DroppedException e = assertThrows(RocheException.DroppedException.class, f::poll);
+            DroppedException e = assertThrows(DroppedException.class, f::poll);
             assertEquals(off[1], e.offset(), "where it was");
             assertEquals(RocheException.EDROPPED, e.code());
             for (int i = 15; i < 20; i++) {
@@ -465,13 +465,13 @@ class FollowTest extends StoreFixture {
         }
         // Restarting below the first record kept is reported too, once.
         try (Follower f = db.follow(NS, off[3])) {
-            assertEquals(off[3], assertThrows(RocheException.DroppedException.class, f::poll).offset());
+            assertEquals(off[3], assertThrows(DroppedException.class, f::poll).offset());
             assertEquals(off[15], f.next(Duration.ofSeconds(1)).offset());
         }
         // The iterator passes the exception on; the follower goes on after it.
         try (Follower f = db.follow(NS, off[3])) {
             Iterator<Record> it = f.iterator();
-            assertThrows(RocheException.DroppedException.class, it::hasNext);
+            assertThrows(DroppedException.class, it::hasNext);
             assertEquals(off[15], it.next().offset());
         }
         // From the start: the first record kept, silently.
@@ -488,7 +488,7 @@ class FollowTest extends StoreFixture {
             letItWait();
             db.deleteNamespace(NS);
             Throwable e = failure(waiting);
-            assertTrue(e instanceof RocheException.NotFoundException, e.toString());
+            assertTrue(e instanceof NotFoundException, e.toString());
         }
     }
 
@@ -575,7 +575,7 @@ class FollowTest extends StoreFixture {
                                     case 2: f.poll(); f.position(); f.commit("c"); f.wake(); break;
                                     default: shared.append(NS, null, bytes("more")); f.poll(); break;
                                 }
-                            } catch (RocheException.CanceledException woken) {
+                            } catch (CanceledException woken) {
                                 // its own wake
                             }
                         }
@@ -612,7 +612,7 @@ class FollowTest extends StoreFixture {
                                 } else {
                                     f.next();
                                 }
-                            } catch (RocheException.CanceledException woken) {
+                            } catch (CanceledException woken) {
                                 // the other thread's wake
                             }
                         }
@@ -641,8 +641,8 @@ class FollowTest extends StoreFixture {
         assertThrows(NullPointerException.class, () -> db.follow(NS, (long[]) null));
         assertThrows(NullPointerException.class, () -> db.follow(NS, null, true));
         assertThrows(NullPointerException.class, () -> db.followCursor(NS, null));
-        assertThrows(IllegalArgumentException.class, () -> db.followCursor(NS, "a\0b"));
-        assertThrows(IllegalArgumentException.class, () -> db.follow("a\0b"));
+        assertThrows(InvalidArgumentException.class, () -> db.followCursor(NS, "a\0b"));
+        assertThrows(InvalidArgumentException.class, () -> db.follow("a\0b"));
         BadInputMatrixTest.assertCode(RocheException.EINVAL, () -> db.follow("a/b"));
         BadInputMatrixTest.assertCode(RocheException.EINVAL, () -> db.followCursor(NS, "a/b"));
         BadInputMatrixTest.assertCode(RocheException.EINVAL, () -> db.followCursor(NS, ""));
@@ -660,7 +660,7 @@ class FollowTest extends StoreFixture {
         Follower f = db.follow(NS);
         assertThrows(NullPointerException.class, () -> f.next(null));
         assertThrows(NullPointerException.class, () -> f.commit(null));
-        assertThrows(IllegalArgumentException.class, () -> f.commit("a\0"));
+        assertThrows(InvalidArgumentException.class, () -> f.commit("a\0"));
         BadInputMatrixTest.assertCode(RocheException.EINVAL, () -> f.commit("a/b"));
         assertEquals("x", text(f.next(Duration.ofMillis(-5))));
         long t0 = System.nanoTime();
@@ -677,7 +677,7 @@ class FollowTest extends StoreFixture {
         }
         // A read-only store cannot follow a namespace that does not exist.
         try (Roche ro = Roche.open(root, Roche.Options.builder().readOnly(true).build())) {
-            assertThrows(RocheException.NotFoundException.class, () -> ro.follow("nothing"));
+            assertThrows(NotFoundException.class, () -> ro.follow("nothing"));
             try (Follower rf = ro.follow(NS)) {
                 assertEquals("x", text(rf.poll()));
             }

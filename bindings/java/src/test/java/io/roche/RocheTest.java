@@ -85,16 +85,16 @@ class RocheTest extends StoreFixture {
         assertArrayEquals(bytes("alpha"), values.get(2));
         assertArrayEquals(bytes("alpha"), values.get(5));
         assertEquals(RocheException.ENOTFOUND, values.status(1));
-        assertThrows(RocheException.NotFoundException.class, () -> values.get(1));
-        assertThrows(RocheException.CorruptException.class, () -> values.get(3));
+        assertThrows(NotFoundException.class, () -> values.get(1));
+        assertThrows(CorruptException.class, () -> values.get(3));
         assertEquals(RocheException.ENOTFOUND, values.status(4));
         assertFalse(values.isOk(3));
         byte[][] array = values.toArray();
         assertNull(array[1]);
         assertArrayEquals(bytes("beta"), array[0]);
 
-        assertThrows(RocheException.NotFoundException.class, () -> db.get("m", pastEnd));
-        assertThrows(RocheException.CorruptException.class, () -> db.get("m", midRecord));
+        assertThrows(NotFoundException.class, () -> db.get("m", pastEnd));
+        assertThrows(CorruptException.class, () -> db.get("m", midRecord));
         Values missing = db.multiGet("nothing-here", a);
         assertEquals(RocheException.ENOTFOUND, missing.status(0));
         assertEquals(0, db.multiGet("m").size());
@@ -185,14 +185,14 @@ class RocheTest extends StoreFixture {
     @Test
     void lockedReadOnlyAndMissingStores() {
         long off = db.append("x", null, bytes("v"));
-        RocheException locked = assertThrows(RocheException.LockedException.class, () -> Roche.open(root));
+        RocheException locked = assertThrows(LockedException.class, () -> Roche.open(root));
         assertEquals(RocheException.ELOCKED, locked.code());
         try (Roche reader = Roche.open(root, Roche.Options.builder().readOnly(true).build())) {
             assertArrayEquals(bytes("v"), reader.get("x", off));
-            assertThrows(RocheException.ReadOnlyException.class, () -> reader.append("x", null, bytes("no")));
-            assertThrows(RocheException.ReadOnlyException.class, () -> reader.deleteNamespace("x"));
+            assertThrows(ReadOnlyException.class, () -> reader.append("x", null, bytes("no")));
+            assertThrows(ReadOnlyException.class, () -> reader.deleteNamespace("x"));
         }
-        assertThrows(RocheException.NotFoundException.class,
+        assertThrows(NotFoundException.class,
                 () -> Roche.open(dir.resolve("missing"), Roche.Options.builder().readOnly(true).build()));
     }
 
@@ -204,14 +204,14 @@ class RocheTest extends StoreFixture {
         db.sync("b");
         assertEquals(List.of("a", "b"), db.namespaces());
         Stats stats = db.stat("b");
-        assertEquals(1, stats.records);
-        assertEquals(16 + 5, stats.bytes);
+        assertEquals(1, stats.records());
+        assertEquals(16 + 5, stats.bytes());
         db.closeNamespace("b");
         assertArrayEquals(bytes("12345"), db.get("b", off), "a closed namespace reopens on use");
         db.deleteNamespace("b");
-        assertThrows(RocheException.NotFoundException.class, () -> db.get("b", off));
-        assertThrows(RocheException.NotFoundException.class, () -> db.deleteNamespace("b"));
-        assertThrows(RocheException.NotFoundException.class, () -> db.stat("b"));
+        assertThrows(NotFoundException.class, () -> db.get("b", off));
+        assertThrows(NotFoundException.class, () -> db.deleteNamespace("b"));
+        assertThrows(NotFoundException.class, () -> db.stat("b"));
         assertEquals(List.of("a"), db.namespaces());
     }
 
@@ -224,12 +224,12 @@ class RocheTest extends StoreFixture {
         assertThrows(NullPointerException.class, () -> db.multiGet("n", (long[]) null));
         assertThrows(NullPointerException.class, () -> Roche.open(null));
         assertThrows(NullPointerException.class, () -> Roche.open(root, null));
-        assertThrows(IllegalArgumentException.class, () -> db.append("a\0b", null, bytes("v")));
-        assertThrows(IllegalArgumentException.class, () -> db.append("n", "i\0d", bytes("v")));
+        assertThrows(InvalidArgumentException.class, () -> db.append("a\0b", null, bytes("v")));
+        assertThrows(InvalidArgumentException.class, () -> db.append("n", "i\0d", bytes("v")));
         assertEquals(RocheException.EINVAL,
                 assertThrows(RocheException.class, () -> db.get("x".repeat(300), 0)).code(),
                 "libroche judges a name's length");
-        assertThrows(IllegalArgumentException.class, () -> Roche.Options.builder().buckets(0));
+        assertThrows(InvalidArgumentException.class, () -> Roche.Options.builder().buckets(0));
         RocheException bad = assertThrows(RocheException.class, () -> db.append("../escape", null, bytes("v")));
         assertEquals(RocheException.EINVAL, bad.code());
         assertThrows(RocheException.class, () -> db.get("a/b", 0));
@@ -297,7 +297,7 @@ class RocheTest extends StoreFixture {
     void cleanerReleasesAForgottenStore() throws Exception {
         Path forgotten = dir.resolve("forgotten");
         openAndDrop(forgotten);
-        assertThrows(RocheException.LockedException.class, () -> Roche.open(forgotten).close(),
+        assertThrows(LockedException.class, () -> Roche.open(forgotten).close(),
                 "the dropped store still holds the lock until collected");
         long deadline = System.nanoTime() + 20_000_000_000L;
         while (true) {
@@ -305,7 +305,7 @@ class RocheTest extends StoreFixture {
             try (Roche reopened = Roche.open(forgotten)) {
                 assertEquals(List.of("ns"), reopened.namespaces());
                 return;
-            } catch (RocheException.LockedException stillHeld) {
+            } catch (LockedException stillHeld) {
                 assertTrue(System.nanoTime() < deadline, "the Cleaner never closed the store");
                 Thread.sleep(20);
             }

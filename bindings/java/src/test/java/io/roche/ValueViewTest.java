@@ -88,7 +88,7 @@ class ValueViewTest extends StoreFixture {
             assertArrayEquals(value, read(buffer.duplicate()));
             assertView(value, view);
             db.deleteNamespace("p");
-            assertThrows(RocheException.NotFoundException.class, () -> db.get("p", off));
+            assertThrows(NotFoundException.class, () -> db.get("p", off));
             assertArrayEquals(value, read(buffer.duplicate()));
             assertView(value, view);
             db.append("p", null, bytes("a new namespace p"));
@@ -124,13 +124,13 @@ class ValueViewTest extends StoreFixture {
     @Test
     void badOffsetsThrowAsGetDoes() {
         long off = db.append("b", null, bytes("0123456789"));
-        assertThrows(RocheException.NotFoundException.class, () -> db.getView("b", off + 1_000_000));
-        assertThrows(RocheException.NotFoundException.class, () -> db.getView("missing", 0));
-        assertThrows(RocheException.CorruptException.class, () -> db.getView("b", off + 3));
-        assertThrows(RocheException.CorruptException.class, () -> db.get("b", off + 3));
+        assertThrows(NotFoundException.class, () -> db.getView("b", off + 1_000_000));
+        assertThrows(NotFoundException.class, () -> db.getView("missing", 0));
+        assertThrows(CorruptException.class, () -> db.getView("b", off + 3));
+        assertThrows(CorruptException.class, () -> db.get("b", off + 3));
         assertEquals(RocheException.EINVAL,
                 assertThrows(RocheException.class, () -> db.getView("a/b", 0)).code());
-        assertThrows(IllegalArgumentException.class, () -> db.getView("a\0b", 0));
+        assertThrows(InvalidArgumentException.class, () -> db.getView("a\0b", 0));
     }
 
     @Test
@@ -143,7 +143,7 @@ class ValueViewTest extends StoreFixture {
             try (ValueView none = reader.getView("r", empty)) {
                 assertView(new byte[0], none);
             }
-            assertThrows(RocheException.NotFoundException.class, () -> reader.getView("r", off + 1_000_000));
+            assertThrows(NotFoundException.class, () -> reader.getView("r", off + 1_000_000));
         }
         try {
             assertView(bytes("from\0disk"), view);
