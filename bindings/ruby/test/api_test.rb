@@ -42,8 +42,8 @@ class ApiTest < RocheTest
     closed = db.get(db.append(value, namespace: "c"), namespace: "c")
     deleted = db.get(db.append(value, namespace: "d"), namespace: "d")
     empty = db.get(db.append("", namespace: "d"), namespace: "d")
-    db.close_namespace("c")
-    db.delete_namespace("d")
+    db.close_namespace(namespace: "c")
+    db.delete_namespace(namespace: "d")
     db.append("x" * 70_000, namespace: "c") # new mappings where the old ones were
     db.close
     GC.start
@@ -79,7 +79,7 @@ class ApiTest < RocheTest
       code
     end
     counting_release = lambda do |view|
-      released << view.address
+      released << view
       release.call(view)
     end
     open_store do |db|
@@ -210,12 +210,12 @@ class ApiTest < RocheTest
   def test_close_and_delete_namespace
     open_store do |db|
       offset = db.append("gone soon", namespace: "tmp")
-      db.close_namespace("tmp")
+      db.close_namespace(namespace: "tmp")
       assert_equal "gone soon", db.get(offset, namespace: "tmp")
-      db.delete_namespace("tmp")
+      db.delete_namespace(namespace: "tmp")
       assert_raises(Roche::NotFound) { db.get(offset, namespace: "tmp") }
       refute File.exist?(File.join(@root, "tmp"))
-      assert_raises(Roche::NotFound) { db.delete_namespace("tmp") }
+      assert_raises(Roche::NotFound) { db.delete_namespace(namespace: "tmp") }
     end
   end
 
@@ -226,7 +226,7 @@ class ApiTest < RocheTest
       assert_equal "ef\0", db.get(offset, namespace: "s")
       assert_nil db.sync
       assert_nil db.sync(namespace: "s")
-      stat = db.stat("s")
+      stat = db.stat(namespace: "s")
       assert_equal 3, stat[:records]
       assert_equal 3 * 16 + 2 + 2 + 3, stat[:bytes]
     end
@@ -252,6 +252,6 @@ class ApiTest < RocheTest
       refute File.exist?(File.join(@dir, "escape"))
     end
     assert_raises(Roche::InvalidArgument) { open_store(buckets: 0) }
-    assert_raises(ArgumentError) { open_store(sync: :sometimes) }
+    assert_raises(Roche::InvalidArgument) { open_store(sync: :sometimes) }
   end
 end

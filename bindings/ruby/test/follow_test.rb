@@ -150,11 +150,14 @@ class FollowTest < RocheTest
       position = nil
       20.times do # rounds of following, each cut short by Thread#raise
         follower = db.follow(namespace: NS, from: position)
+        started = Queue.new
         reader = Thread.new do
+          started << true # a raise before the thread ran its block would miss the rescue
           follower.each { |_offset, value, _time| seen << value }
         rescue RuntimeError
           nil
         end
+        started.pop
         sleep 0.01
         reader.raise(RuntimeError, "interrupted")
         reader.join
@@ -282,17 +285,17 @@ class FollowTest < RocheTest
       assert_raises(TypeError) { db.follow(namespace: 5) }
       assert_raises(TypeError) { db.follow(from: 5) }
       assert_raises(TypeError) { db.follow(from: ["0"]) }
-      assert_raises(RangeError) { db.follow(from: [-1]) }
+      assert_raises(Roche::InvalidArgument) { db.follow(from: [-1]) }
       assert_raises(TypeError) { db.follow(cursor: 1.5) }
-      assert_raises(ArgumentError) { db.follow(from: [0], cursor: "c") }
-      assert_raises(ArgumentError) { db.follow(namespace: "nul\0") }
+      assert_raises(Roche::InvalidArgument) { db.follow(from: [0], cursor: "c") }
+      assert_raises(Roche::InvalidArgument) { db.follow(namespace: "nul\0") }
       assert_raises(Roche::InvalidArgument) { db.follow(namespace: "a/b") }
       assert_raises(Roche::InvalidArgument) { db.follow(cursor: "a/b") }
       db.follow(namespace: NS) do |follower|
         assert_raises(TypeError) { follower.next(timeout: "1") }
         assert_raises(TypeError) { follower.next(timeout: Complex(1, 1)) }
-        assert_raises(ArgumentError) { follower.next(timeout: -1) }
-        assert_raises(ArgumentError) { follower.each(timeout: -1) {} }
+        assert_raises(Roche::InvalidArgument) { follower.next(timeout: -1) }
+        assert_raises(Roche::InvalidArgument) { follower.each(timeout: -1) {} }
         assert_raises(TypeError) { follower.commit(nil) }
         assert_raises(Roche::InvalidArgument) { follower.commit("a/b") }
         assert_nil follower.next(timeout: 0)

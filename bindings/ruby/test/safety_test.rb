@@ -15,10 +15,10 @@ class SafetyTest < RocheTest
     each_enumerator: ->(db) { db.each.to_a },
     sync: ->(db) { db.sync },
     sync_namespace: ->(db) { db.sync(namespace: "ns") },
-    close_namespace: ->(db) { db.close_namespace("ns") },
-    delete_namespace: ->(db) { db.delete_namespace("ns") },
+    close_namespace: ->(db) { db.close_namespace(namespace: "ns") },
+    delete_namespace: ->(db) { db.delete_namespace(namespace: "ns") },
     namespaces: ->(db) { db.namespaces },
-    stat: ->(db) { db.stat("ns") },
+    stat: ->(db) { db.stat(namespace: "ns") },
     follow: ->(db) { db.follow(namespace: "ns") },
     follow_cursor: ->(db) { db.follow(namespace: "ns", cursor: "c") },
     cursors: ->(db) { db.cursors(namespace: "ns") },
@@ -143,16 +143,16 @@ class SafetyTest < RocheTest
 
   def test_bad_values_raise_argument_errors
     open_store do |db|
-      assert_raises(RangeError) { db.get(-1) }
-      assert_raises(RangeError) { db.get(2**64) }
-      assert_raises(RangeError) { db.multi_get([0, -5]) }
-      assert_raises(ArgumentError) { db.append("x", namespace: "nul\0name") }
-      assert_raises(ArgumentError) { db.append("x", id: "nul\0id") }
+      assert_raises(Roche::InvalidArgument) { db.get(-1) }
+      assert_raises(Roche::InvalidArgument) { db.get(2**64) }
+      assert_raises(Roche::InvalidArgument) { db.multi_get([0, -5]) }
+      assert_raises(Roche::InvalidArgument) { db.append("x", namespace: "nul\0name") }
+      assert_raises(Roche::InvalidArgument) { db.append("x", id: "nul\0id") }
       assert_raises(Roche::InvalidArgument) { db.get(0, namespace: "a/b") }
     end
     assert_raises(Roche::InvalidArgument) { Roche.open("") }
-    assert_raises(ArgumentError) { Roche.open("nul\0path") }
-    assert_raises(RangeError) { open_store(buckets: -1) }
+    assert_raises(Roche::InvalidArgument) { Roche.open("nul\0path") }
+    assert_raises(Roche::InvalidArgument) { open_store(buckets: -1) }
     assert_raises(Roche::InvalidArgument) { open_store(buckets: 100_000) }
   end
 

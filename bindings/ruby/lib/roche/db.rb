@@ -5,33 +5,85 @@ module Roche
   # Shared by DB and Follower.
   def self.cursor_name(name)
     case name
-    when String then name
-    when Symbol then name.to_s
+    when String then c_name(name)
+    when Symbol then c_name(name.to_s)
     else raise TypeError, "a cursor name must be a String, not #{name.class}"
+    end
+  end
+
+  # A name for a C string: a NUL byte would cut it short.
+  def self.c_name(name)
+    invalid("a NUL byte in the name #{name.inspect}") if name.include?("\0")
+    name
+  end
+
+  # A bad argument value (out of range, unknown option, NUL byte in a
+  # name): every one raises InvalidArgument, with libroche's code EINVAL,
+  # whether the binding or libroche finds it. Wrong types raise TypeError.
+  def self.invalid(message)
+    raise InvalidArgument.new("#{Native.roche_strerror(Native::EINVAL)}: #{message}", code: Native::EINVAL)
+  end
+
+  # Positional arguments kept for one minor version: warn once per call
+  # site (Kernel#warn: silenced by ruby -W0).
+  DEPRECATION_SEEN = {}
+  DEPRECATION_LOCK = Mutex.new
+  private_constant :DEPRECATION_SEEN, :DEPRECATION_LOCK
+
+  def self.deprecated(message, uplevel: 2)
+    site = caller_locations(uplevel, 1)&.first&.to_s
+    return if DEPRECATION_LOCK.synchronize { DEPRECATION_SEEN.key?(site) || (DEPRECATION_SEEN[site] = false) }
+
+    warn("roche: #{message} (deprecated; removed in the next minor version)", uplevel: uplevel)
+  end
+
+  # Names libroche lists (namespaces, cursors) are directory and file
+  # names: they come back as Dir.children gives them, in the file system's
+  # encoding (UTF-8 under a UTF-8 locale, even when the bytes are not valid
+  # UTF-8), binary when that encoding is US-ASCII and the name is not.
+  def self.file_name(bytes)
+    encoding = Encoding.find("filesystem")
+    if encoding == Encoding::US_ASCII && !bytes.ascii_only?
+      bytes.force_encoding(Encoding::BINARY)
+    else
+      bytes.force_encoding(encoding)
     end
   end
 
   # An open store. Every method may be called from several threads at once.
   # Namespaces: nil means libroche's "default" namespace. Offsets are
-  # Integers. Values come back as binary (ASCII-8BIT) Strings.
+  # Integers. Values come back as binary (ASCII-8BIT) Strings. Enumerable
+  # over the records of the default namespace (see #each).
   class DB
-    SYNC_POLICIES = { never: Native::SYNC_NEVER, always: Native::SYNC_ALWAYS }.freeze
+    include Enumerable
+
+    SYNC_POLICIES = { never: Native::SYNC_NEVER, always: Native::SYNC_ALWAYS, periodic: Native::SYNC_PERIODIC }.freeze
     MAX_OFFSET = 2**64 - 1
     MAX_U32 = 2**32 - 1
     # A pointer's size, and a size_t's (unsigned long wherever ruby-ffi runs).
     WORD = FFI::Pointer.size
     RETENTION_KEYS = %i[max_age max_bytes].freeze
-    private_constant :MAX_OFFSET, :MAX_U32, :WORD, :RETENTION_KEYS
+    NOT_GIVEN = Object.new.freeze
+    private_constant :MAX_OFFSET, :MAX_U32, :WORD, :RETENTION_KEYS, :NOT_GIVEN
 
     # Open the store at path; see Roche.open.
-    def initialize(path, buckets: nil, read_only: false, sync: :never, retention: nil)
-      path = File.path(path)
+    def initialize(path, buckets: nil, read_only: false, sync: :never, sync_period: nil, retention: nil,
+                   max_open_files: nil)
+      path = path.to_str if path.respond_to?(:to_str) # File.path raises ArgumentError for a NUL byte
+      path = File.path(path) unless path.is_a?(String) && path.include?("\0")
+      Roche.invalid("the path is empty") if path.empty?
+      Roche.invalid("a NUL byte in the path") if path.include?("\0")
       out = FFI::MemoryPointer.new(:pointer)
-      with_options(buckets, read_only, sync, retention) do |options|
+      with_options(buckets, read_only, sync, sync_period, retention, max_open_files) do |options|
         Roche.check(Native.roche_open(path, options, out))
       end
       @handle = Handle.new(out.read_pointer)
       @sync_always = sync == :always
+      # What the short calls (get, append) use inline.
+      @lock = @handle.mutex
+      @address = @handle.address
+      @scratch = @handle.scratch
+      @scratch_at = @handle.scratch_at
     end
 
     # Close the store: files are trimmed to their last record and the writer
@@ -50,13 +102,33 @@ module Roche
     # Append value (a String, stored as its bytes whatever its encoding) and
     # return its offset. Values with the same id go to the same bucket, in
     # order.
+    #
+    # The hot path: the checks are inline, the call runs under one lock
+    # (Handle#short) and writes the offset into the handle's scratch word,
+    # and libroche's error detail is read only when the call failed.
     def append(value, id: nil, namespace: nil)
-      value = string_value(value)
-      namespace = name_arg(namespace)
-      id = name_arg(id)
-      offset = FFI::MemoryPointer.new(:uint64)
-      use { |db| check(append_one(db, namespace, id, value, offset)) }
-      offset.read_uint64
+      value = string_value(value) unless value.instance_of?(String)
+      namespace = name_arg(namespace) unless namespace.nil? || namespace.instance_of?(String)
+      id = name_arg(id) unless id.nil? || id.instance_of?(String)
+      return append_synced(value, id, namespace) if @sync_always
+
+      # Mutex#lock then begin/ensure, as Monitor does: no interrupt can
+      # come between the two.
+      @lock.lock
+      begin
+        raise Closed if @handle.closing
+
+        code = begin
+          Native.roche_append_fast(@address, namespace, id, value, value.bytesize, @scratch_at)
+        rescue ArgumentError => e # ffi: a NUL byte in the namespace or id
+          Roche.invalid(e.message)
+        end
+        raise @handle.failed(code) if code.negative?
+
+        @scratch.get_uint64(0)
+      ensure
+        @lock.unlock
+      end
     end
 
     # Append every String of values in one call, all to one bucket; returns
@@ -86,16 +158,33 @@ module Roche
     # libroche leaves it NULL on failure. The three output slots (view, data,
     # length) are words of one allocation, passed by address: a
     # MemoryPointer and a :pointer argument each cost more than the copy.
+    #
+    # The hot path, as #append: inline checks, one lock, the handle's
+    # scratch words, no MemoryPointer, detail read only on failure.
     def get(offset, namespace: nil)
-      offset = offset_arg(offset)
-      namespace = name_arg(namespace)
-      slots = FFI::MemoryPointer.new(:pointer, 3)
-      use do |db|
-        at = slots.address
-        Roche.check(Native.roche_get_view(db, namespace, offset, at, at + WORD, at + (2 * WORD)), offset: offset)
-        slots.get_pointer(WORD).read_bytes(slots.get_ulong(2 * WORD))
+      offset_arg(offset) unless offset.is_a?(Integer) && offset >= 0 && offset <= MAX_OFFSET
+      namespace = name_arg(namespace) unless namespace.nil? || namespace.instance_of?(String)
+      scratch = @scratch
+      at = @scratch_at
+      @lock.lock
+      begin
+        raise Closed if @handle.closing
+
+        scratch.put_uint64(0, 0)
+        code = begin
+          Native.roche_get_view(@address, namespace, offset, at, at + WORD, at + (2 * WORD))
+        rescue ArgumentError => e # ffi: a NUL byte in the namespace
+          Roche.invalid(e.message)
+        end
+        raise @handle.failed(code, offset: offset) if code.negative?
+
+        scratch.get_pointer(WORD).read_bytes(scratch.get_uint64(2 * WORD))
       ensure
-        Native.roche_view_release(slots.get_pointer(0))
+        begin
+          Native.roche_view_release(scratch.get_uint64(0))
+        ensure
+          @lock.unlock
+        end
       end
     end
 
@@ -120,6 +209,10 @@ module Roche
     # offset order. Like Hash#each, one Array is yielded, so a block takes
     # |offset, value, time| or |record|. Without a block, returns an
     # Enumerator.
+    #
+    # DB is Enumerable over the default namespace: db.first(3),
+    # db.map { |offset, value, time| ... }; db.each(namespace: "events")
+    # is an Enumerator (and Enumerable) for another one.
     def each(namespace: nil, from: nil)
       return enum_for(__method__, namespace: namespace, from: from) unless block_given?
 
@@ -148,21 +241,26 @@ module Roche
     end
 
     # Close one namespace (its files are trimmed and closed); the next call
-    # that uses it opens it again. nil is the default namespace.
-    def close_namespace(namespace)
-      namespace = name_arg(namespace)
+    # that uses it opens it again. nil is the default namespace. The
+    # positional form, close_namespace("events"), is deprecated.
+    def close_namespace(legacy = NOT_GIVEN, namespace: NOT_GIVEN)
+      namespace = name_arg(namespace_keyword(__method__, legacy, namespace))
       use { |db| check(Native.roche_close_namespace(db, namespace)) }
       nil
     end
 
-    # Delete a namespace with all its records. nil is the default namespace.
-    def delete_namespace(namespace)
-      namespace = name_arg(namespace)
+    # Delete a namespace with all its records. nil is the default
+    # namespace. The positional form, delete_namespace("events"), is
+    # deprecated.
+    def delete_namespace(legacy = NOT_GIVEN, namespace: NOT_GIVEN)
+      namespace = name_arg(namespace_keyword(__method__, legacy, namespace))
       use { |db| check(Native.roche_delete_namespace(db, namespace)) }
       nil
     end
 
-    # The namespaces under the store's root, sorted.
+    # The namespaces under the store's root, sorted by their bytes, as
+    # Dir.children would give them (see Roche.file_name): UTF-8 Strings
+    # under a UTF-8 locale, so namespaces.include?("événements") works.
     def namespaces
       names = FFI::MemoryPointer.new(:pointer)
       count = FFI::MemoryPointer.new(:size_t)
@@ -183,7 +281,7 @@ module Roche
     # follower, closes it afterwards and returns the block's value.
     def follow(namespace: nil, from: nil, cursor: nil, from_end: false)
       namespace = name_arg(namespace)
-      raise ArgumentError, "follow takes from: or cursor:, not both" if !from.nil? && !cursor.nil?
+      Roche.invalid("follow takes from: or cursor:, not both") if !from.nil? && !cursor.nil?
 
       cursor = Roche.cursor_name(cursor) unless cursor.nil?
       start, count = offset_list(from.nil? ? [] : from)
@@ -267,7 +365,7 @@ module Roche
     def bucket_range(bucket, namespace: nil)
       namespace = name_arg(namespace)
       raise TypeError, "a bucket must be an Integer, not #{bucket.class}" unless bucket.is_a?(Integer)
-      raise RangeError, "bucket #{bucket} is outside 0..2**32-1" unless bucket.between?(0, MAX_U32)
+      Roche.invalid("bucket #{bucket} is outside 0..2**32-1") unless bucket.between?(0, MAX_U32)
 
       first = FFI::MemoryPointer.new(:uint64)
       last = FFI::MemoryPointer.new(:uint64)
@@ -278,8 +376,9 @@ module Roche
     # Statistics of a namespace, as a Hash (see roche_stat_info in roche.h):
     # :buckets, :records, :bytes, :oldest_ns, :newest_ns, :damaged_ranges,
     # :damaged_bytes, :recovered_bytes, :dropped_records, :dropped_bytes.
-    def stat(namespace = nil)
-      namespace = name_arg(namespace)
+    # The positional form, stat("events"), is deprecated.
+    def stat(legacy = NOT_GIVEN, namespace: NOT_GIVEN)
+      namespace = name_arg(namespace_keyword(__method__, legacy, namespace))
       info = Native::StatInfo.new
       info[:version] = Native::STAT_VERSION
       use { |db| check(Native.roche_stat(db, namespace, info)) }
@@ -287,6 +386,27 @@ module Roche
     end
 
     private
+
+    # namespace: as a keyword, or (deprecated) as the one positional
+    # argument; not both. Neither: the default namespace.
+    def namespace_keyword(method, legacy, keyword)
+      return keyword == NOT_GIVEN ? nil : keyword if legacy == NOT_GIVEN
+      Roche.invalid("#{method} takes the namespace once, as namespace:") unless keyword == NOT_GIVEN
+
+      Roche.deprecated("#{method}(namespace) is #{method}(namespace: namespace) now", uplevel: 3)
+      legacy
+    end
+
+    # An append that fsyncs (sync: :always) releases the GVL while it waits
+    # for the disk, so it reads a copy in native memory that no Ruby thread
+    # can change meanwhile, and counts itself in as the other long calls.
+    def append_synced(value, id, namespace)
+      offset = FFI::MemoryPointer.new(:uint64)
+      use do |db|
+        check(Native.roche_append_blocking(db, namespace, id, native_bytes(value), value.bytesize, offset))
+      end
+      offset.read_uint64
+    end
 
     # Output slots of roche_scan_next() (offset, data, length, time), reused
     # by every step of one walk.
@@ -308,17 +428,6 @@ module Roche
       size = length.read(:size_t)
       value = size.zero? ? String.new(encoding: Encoding::BINARY) : data.read_pointer.read_bytes(size)
       [offset.read_uint64, value, Time.at(0, time.read_uint64, :nanosecond)]
-    end
-
-    # A short append keeps the GVL, so the String's bytes can be handed over
-    # as they are. One that waits for fsync releases it, and so reads a copy
-    # in native memory that no Ruby thread can change meanwhile.
-    def append_one(db, namespace, id, value, offset)
-      if @sync_always
-        Native.roche_append_blocking(db, namespace, id, native_bytes(value), value.bytesize, offset)
-      else
-        Native.roche_append(db, namespace, id, value, value.bytesize, offset)
-      end
     end
 
     def use(&block)
@@ -369,7 +478,7 @@ module Roche
       Array.new(count) do
         name = list.get_string(position)
         position += name.bytesize + 1
-        name
+        Roche.file_name(name)
       end
     ensure
       Native.roche_free(list)
@@ -409,17 +518,23 @@ module Roche
       end
     end
 
-    def with_options(buckets, read_only, sync, retention)
+    def with_options(buckets, read_only, sync, sync_period, retention, max_open_files)
+      policy = SYNC_POLICIES.fetch(sync) do
+        Roche.invalid("sync must be one of #{SYNC_POLICIES.keys.inspect}, not #{sync.inspect}")
+      end
+      Roche.invalid("sync_period: goes with sync: :periodic") if !sync_period.nil? && sync != :periodic
       options = Native.roche_options_new
       raise NoMemory, "roche_options_new failed" if options.null?
 
       begin
-        check(Native.roche_options_set_buckets(options, bucket_count(buckets))) unless buckets.nil?
+        check(Native.roche_options_set_buckets(options, u32_arg(buckets, "buckets", "between 1 and 8191"))) unless buckets.nil?
         check(Native.roche_options_set_retention(options, *retention_limits(retention))) unless retention.nil?
         check(Native.roche_options_set_read_only(options, read_only ? 1 : 0))
-        check(Native.roche_options_set_sync(options, SYNC_POLICIES.fetch(sync) do
-          raise ArgumentError, "sync must be one of #{SYNC_POLICIES.keys.inspect}, not #{sync.inspect}"
-        end))
+        check(Native.roche_options_set_sync(options, policy))
+        check(Native.roche_options_set_sync_period_ms(options, period_ms(sync_period))) unless sync_period.nil?
+        unless max_open_files.nil?
+          check(Native.roche_options_set_max_open_files(options, u32_arg(max_open_files, "max_open_files")))
+        end
         yield options
       ensure
         Native.roche_options_free(options)
@@ -433,16 +548,14 @@ module Roche
       raise TypeError, "retention must be a Hash, not #{retention.class}" unless retention.is_a?(Hash)
 
       unknown = retention.keys - RETENTION_KEYS
-      unless unknown.empty?
-        raise ArgumentError, "unknown retention keys #{unknown.inspect}; known: #{RETENTION_KEYS.inspect}"
-      end
+      Roche.invalid("unknown retention keys #{unknown.inspect}; known: #{RETENTION_KEYS.inspect}") unless unknown.empty?
 
       max_age = retention[:max_age]
       unless max_age.nil?
         unless max_age.is_a?(Numeric) && max_age.real?
           raise TypeError, "max_age must be a number of seconds, not #{max_age.class}"
         end
-        raise ArgumentError, "max_age must be at least 0, not #{max_age}" if max_age.negative? || max_age.to_f.nan?
+        Roche.invalid("max_age must be at least 0, not #{max_age}") if max_age.negative? || max_age.to_f.nan?
       end
       max_age = max_age.nil? || max_age.to_f.infinite? ? 0 : [u64_arg((max_age * 1000).ceil, "max_age in ms"), 1].max
       max_bytes = retention[:max_bytes]
@@ -457,7 +570,7 @@ module Roche
       when nil then 0
       when Time
         ns = (time.to_i * 1_000_000_000) + time.nsec
-        raise RangeError, "#{time} is before the epoch" if ns.negative?
+        Roche.invalid("older_than #{time} is before the epoch") if ns.negative?
 
         ns
       when Integer then u64_arg(time, "older_than")
@@ -467,17 +580,30 @@ module Roche
 
     def u64_arg(value, what)
       raise TypeError, "#{what} must be an Integer, not #{value.class}" unless value.is_a?(Integer)
-      raise RangeError, "#{what} #{value} is outside 0..2**64-1" unless value.between?(0, MAX_OFFSET)
+      Roche.invalid("#{what} #{value} is outside 0..2**64-1") unless value.between?(0, MAX_OFFSET)
 
       value
     end
 
+    # An option libroche takes as a uint32_t; libroche checks the range it
+    # allows (buckets 1..8191, max_open_files 4 or more) and answers EINVAL
+    # as this does.
+    def u32_arg(value, what, range = "0..2**32-1")
+      raise TypeError, "#{what} must be an Integer, not #{value.class}" unless value.is_a?(Integer)
+      Roche.invalid("#{what} must be #{range}, not #{value}") unless value.between?(0, MAX_U32)
 
-    def bucket_count(buckets)
-      raise TypeError, "buckets must be an Integer, not #{buckets.class}" unless buckets.is_a?(Integer)
-      raise RangeError, "buckets #{buckets} is outside 0..2**32-1" unless buckets.between?(0, 2**32 - 1)
+      value
+    end
 
-      buckets
+    # sync_period: seconds (a Numeric) as libroche's milliseconds,
+    # 1..3,600,000 (libroche checks the range).
+    def period_ms(seconds)
+      unless seconds.is_a?(Numeric) && seconds.real?
+        raise TypeError, "sync_period must be a number of seconds, not #{seconds.class}"
+      end
+      Roche.invalid("sync_period must be a finite number of seconds") if seconds.to_f.nan? || seconds.to_f.infinite?
+
+      u32_arg((seconds * 1000).ceil, "sync_period in ms")
     end
 
     # A value is stored as the bytes of a String, whatever their encoding;
@@ -502,18 +628,19 @@ module Roche
     end
 
     # Namespaces and ids: nil, a String or a Symbol. A NUL byte in one
-    # raises ArgumentError (from ffi), as it does for File.open.
+    # raises InvalidArgument (it would cut the C string short).
     def name_arg(name)
       case name
-      when nil, String then name
-      when Symbol then name.to_s
+      when nil then nil
+      when String then Roche.c_name(name)
+      when Symbol then Roche.c_name(name.to_s)
       else raise TypeError, "a namespace or id must be a String or nil, not #{name.class}"
       end
     end
 
     def offset_arg(offset)
       raise TypeError, "an offset must be an Integer, not #{offset.class}" unless offset.is_a?(Integer)
-      raise RangeError, "offset #{offset} is outside 0..2**64-1" unless offset.between?(0, MAX_OFFSET)
+      Roche.invalid("offset #{offset} is outside 0..2**64-1") unless offset.between?(0, MAX_OFFSET)
 
       offset
     end

@@ -250,7 +250,7 @@ module Roche
       unless timeout.is_a?(Numeric) && timeout.real?
         raise TypeError, "timeout must be a number of seconds or nil, not #{timeout.class}"
       end
-      raise ArgumentError, "timeout must be at least 0, not #{timeout}" if timeout.negative? || timeout.to_f.nan?
+      Roche.invalid("timeout must be at least 0, not #{timeout}") if timeout.negative? || timeout.to_f.nan?
       return nil if timeout.to_f.infinite?
 
       Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout

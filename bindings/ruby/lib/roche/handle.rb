@@ -29,7 +29,18 @@ module Roche
       end
     end
 
+    # Output words of the short calls (DB#get, DB#append): view, data,
+    # length or the offset. One set per handle is enough, as short calls
+    # run one at a time under the lock.
+    SCRATCH_WORDS = 3
+
+    # The store's address, for the short calls' uintptr_t argument.
+    attr_reader :address
+
     def initialize(raw_pointer)
+      @address = raw_pointer.address
+      @scratch = FFI::MemoryPointer.new(:uint64, SCRATCH_WORDS)
+      @scratch_at = @scratch.address
       @scans = {}
       @followers = {}
       @owner_pid = Process.pid
@@ -53,6 +64,31 @@ module Roche
       ensure
         leave
       end
+    end
+
+    # Short native calls (ones that keep the GVL, as DB#get and DB#append)
+    # run inline in DB under this lock, taken once per call: a close waits
+    # for them, and they see a close (#closing). #use takes the lock twice
+    # (in and out) and reads the process id, costs that matter for a call
+    # of half a microsecond. The process id is not checked there: in a
+    # forked child libroche answers EINVAL to every call on the parent's
+    # store, and #failed turns that into Closed. The scratch words hold
+    # their outputs (view, data, length, or the offset): one set per
+    # handle is enough, as those calls run one at a time under the lock.
+    attr_reader :mutex, :scratch, :scratch_at
+
+    # True once #close began (a forked child's calls fail in libroche).
+    def closing
+      @closed
+    end
+
+    # The exception for a failed call: Closed in a forked child (libroche
+    # refused the parent's store), else libroche's error with its detail,
+    # read on this thread right after the call.
+    def failed(code, offset: nil)
+      return Closed.new("the store belongs to process #{@owner_pid}; open it again after fork") if forked?
+
+      Roche.error_for(code, Native.roche_last_error, offset: offset)
     end
 
     # Close once; later calls return nil. Returns roche_close()'s code.

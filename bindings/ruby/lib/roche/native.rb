@@ -63,6 +63,7 @@ module Roche
 
     SYNC_NEVER = 0
     SYNC_ALWAYS = 1
+    SYNC_PERIODIC = 2
     STAT_VERSION = 2
     FOLLOW_FROM_END = 1
     # An offset is (bucket << OFFSET_BITS) | position.
@@ -85,6 +86,8 @@ module Roche
     end
 
     attach_function :roche_version, [], :string
+    # Does nothing but return a constant: the floor of any call's cost.
+    attach_function :roche_version_number, [], :int
     attach_function :roche_strerror, [:int], :string
     attach_function :roche_last_error, [], :string
     attach_function :roche_free, [:pointer], :void
@@ -95,6 +98,8 @@ module Roche
     attach_function :roche_options_set_read_only, %i[pointer int], :int
     attach_function :roche_options_set_sync, %i[pointer int], :int
     attach_function :roche_options_set_retention, %i[pointer uint64 uint64], :int
+    attach_function :roche_options_set_sync_period_ms, %i[pointer uint32], :int
+    attach_function :roche_options_set_max_open_files, %i[pointer uint32], :int
 
     # Calls that may touch the disk or walk many records release the GVL.
     # The call stays on the calling native thread, so roche_last_error() read
@@ -102,6 +107,11 @@ module Roche
     attach_function :roche_open, %i[string pointer pointer], :int, blocking: true
     attach_function :roche_close, [:pointer], :int, blocking: true
     attach_function :roche_append, %i[pointer string string pointer size_t pointer], :int
+    # The hot path's signature (DB#append): the handle and the offset's slot
+    # go as addresses (uintptr_t), which ffi converts for less than a
+    # :pointer, and the value as the String itself (ffi hands its bytes
+    # over in place as a :pointer; a :string would refuse NUL bytes).
+    attach_function :roche_append_fast, :roche_append, %i[uintptr_t string string pointer size_t uintptr_t], :int
     # The same call for stores opened with sync: :always, where each append
     # waits for the disk.
     attach_function :roche_append_blocking, :roche_append, %i[pointer string string pointer size_t pointer], :int,
@@ -115,8 +125,8 @@ module Roche
     # once into a String and releases the view. The three output arguments
     # are addresses (uintptr_t) of words in one MemoryPointer that DB#get
     # keeps alive across the call: cheaper than three :pointer arguments.
-    attach_function :roche_get_view, %i[pointer string uint64 uintptr_t uintptr_t uintptr_t], :int
-    attach_function :roche_view_release, [:pointer], :void
+    attach_function :roche_get_view, %i[uintptr_t string uint64 uintptr_t uintptr_t uintptr_t], :int
+    attach_function :roche_view_release, [:uintptr_t], :void
     attach_function :roche_multiget, %i[pointer string pointer size_t pointer], :int, blocking: true
     attach_function :roche_values_count, [:pointer], :size_t
     attach_function :roche_values_buffer, %i[pointer pointer], :pointer
@@ -126,6 +136,8 @@ module Roche
 
     attach_function :roche_scan_open, %i[pointer string uint64 pointer], :int, blocking: true
     attach_function :roche_scan_next, %i[pointer pointer pointer pointer pointer], :int, blocking: true
+    attach_function :roche_scan_next_batch, %i[pointer size_t pointer pointer pointer pointer pointer], :int,
+                    blocking: true
     attach_function :roche_scan_free, [:pointer], :void
 
     attach_function :roche_namespaces, %i[pointer pointer pointer], :int, blocking: true
