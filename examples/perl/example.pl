@@ -51,10 +51,10 @@ eval { $db->get(42, namespace => 'events') };
 print 'get 42: ', $@->name, " ($@)\n" if ref $@ && $@->isa('Roche::Error');
 
 $db->sync;
-my $stat = $db->stat('events');
+my $stat = $db->stat(namespace => 'events');
 print "events: $stat->{records} records, $stat->{bytes} bytes; namespaces: ", join(', ', $db->namespaces), "\n";
-$db->close_namespace('notes');
-$db->delete_namespace('notes');
+$db->close_namespace(namespace => 'notes');
+$db->delete_namespace(namespace => 'notes');
 print 'after delete: ', join(', ', $db->namespaces), "\n";
 
 $db->close;

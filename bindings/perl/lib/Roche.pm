@@ -17,7 +17,7 @@ use constant OK => Roche::FFI::OK;
 use constant MAX_VALUE => 0xFFFFFFFF;    # ROCHE_MAX_VALUE: a record's length is a u32
 use constant MAX_BUCKETS => 8191;        # ROCHE_MAX_BUCKETS
 
-my %SYNC_POLICIES = (never => 0, always => 1);
+my %SYNC_POLICIES = (never => 0, always => 1, periodic => 2);
 my $MAX_OFFSET = '18446744073709551615';
 
 # Every store still open, held weakly: END closes them before global
@@ -41,7 +41,18 @@ sub library_path { Roche::FFI::library_path() }
 
 sub open {
     my ($class, $path, %options) = @_;
-    my ($buckets, $read_only, $sync, $retention) = _options(\%options, 'open', qw(buckets read_only sync retention));
+    my ($buckets, $read_only, $sync, $retention, $sync_period, $max_open_files)
+        = _options(\%options, 'open', qw(buckets read_only sync retention sync_period max_open_files));
+    _invalid('open', "sync_period goes with sync => 'periodic'") if defined $sync_period && ($sync // '') ne 'periodic';
+    my $period_ms;
+    if (defined $sync_period) {
+        _invalid('open', 'sync_period must be a number of seconds')
+            if ref $sync_period || !Scalar::Util::looks_like_number($sync_period) || $sync_period != $sync_period
+               || $sync_period < 0 || $sync_period == 9**9**9;
+        $period_ms = int($sync_period * 1000 + 0.999999);
+        _invalid('open', 'sync_period is too large') if $period_ms > 0xFFFFFFFF;    # libroche checks 1..3600000
+    }
+    _check_uint($max_open_files, 'open', 'max_open_files', 0xFFFFFFFF) if defined $max_open_files;
     _check_bytes($path, 'open', 'path');
     _invalid('open', 'the path is empty') unless length $path;
     _check_no_nul($path, 'open', 'path');
@@ -54,6 +65,8 @@ sub open {
     $rc ||= Roche::FFI::roche_options_set_read_only($opts, $read_only ? 1 : 0);
     $rc ||= Roche::FFI::roche_options_set_sync($opts, $sync);
     $rc ||= Roche::FFI::roche_options_set_retention($opts, $max_age_ms, $max_bytes) if defined $retention;
+    $rc ||= Roche::FFI::roche_options_set_sync_period_ms($opts, $period_ms) if defined $period_ms;
+    $rc ||= Roche::FFI::roche_options_set_max_open_files($opts, $max_open_files) if defined $max_open_files;
     my $handle;
     $rc ||= Roche::FFI::roche_open($path, $opts, \$handle);
     Roche::FFI::roche_options_free($opts);
@@ -90,10 +103,29 @@ sub DESTROY {
     eval { $self->close; 1 } or warn "Roche: closing $self->{path} on DESTROY: $@\n";
 }
 
+# Scratch words for the hot paths (get, append): [$buffer, its address].
+# Each call takes one from the pool and gives it back, so a %SIG handler
+# that calls get or append in the middle of another uses its own. New
+# ithreads start with an empty pool (their copies of the strings live at
+# other addresses).
+my @SLOTS;
+
+sub CLONE { @SLOTS = () }
+
+sub _new_slot {
+    my $buffer = "\0" x 24;
+    return [$buffer, unpack('Q', pack 'P', $buffer)];
+}
+
+# The hot path: options and checks inline, no sub calls but the FFI call;
+# the offset is read from a scratch word.
 sub append {
-    my ($self, undef, %options) = @_;
-    my $db = $self->{handle} // _closed('append');
-    my ($ns, $id) = _options(\%options, 'append', qw(namespace id));
+    my $db = $_[0]{handle} // _closed('append');
+    my ($ns, $id);
+    if (@_ > 2) {
+        my (undef, undef, %options) = @_;
+        ($ns, $id) = _options(\%options, 'append', qw(namespace id));
+    }
     # The value is read where it lies ($_[1] aliases the caller's scalar).
     # A copy would double a large value that Perl cannot share by copy on
     # write (one mapped from a file, say), and for one over 4 GiB - 1 it
@@ -104,9 +136,11 @@ sub append {
         _check_bytes(my $copy = $$value, 'append', 'value');
         $value = \$copy;
     }
-    my ($data, $len) = scalar_to_buffer($$value);
-    my $rc = Roche::FFI::roche_append($db, $ns, $id, $data, $len, \my $offset);
+    my $slot = pop(@SLOTS) // _new_slot();
+    my $rc = Roche::FFI::roche_append_fast($db, $ns, $id, $$value, length $$value, $slot->[1]);
     _fail($rc, 'append') if $rc != OK;
+    my $offset = unpack 'Q', $slot->[0];
+    push @SLOTS, $slot;
     return $offset;
 }
 
@@ -145,21 +179,29 @@ sub append_many {
     return [unpack 'Q*', $offsets];
 }
 
+# The hot path, as append. roche_get_view writes the length, the data
+# pointer and the view into three scratch words in that order, so one
+# unpack ('Q/P': a length, then that many bytes at a pointer) copies the
+# value, once, from the store's mapping, and gives the view to release.
 sub get {
-    my ($self, $offset, %options) = @_;
-    my $db = $self->{handle} // _closed('get');
-    my ($ns) = _options(\%options, 'get', 'namespace');
-    _check_offset($offset, 'get', 'offset');
-    # One copy, from the store's mapping straight into the scalar, then the
-    # view is released, even if the copy dies. A failed call leaves no view.
-    # The caller's $@ is saved and put back by hand (cheaper than local).
-    my $rc = Roche::FFI::roche_get_view($db, $ns, $offset, \my $view, \my $data, \my $len);
-    _fail($rc, "get $offset", $offset) if $rc != OK;
-    my $saved = $@;
-    my $value = eval { $len ? buffer_to_scalar($data, $len) : '' };
+    my $db = $_[0]{handle} // _closed('get');
+    my $offset = $_[1];
+    my $ns;
+    if (@_ > 2) {
+        my (undef, undef, %options) = @_;
+        ($ns) = _options(\%options, 'get', 'namespace');
+    }
+    _check_offset($offset, 'get', 'offset') unless defined $offset && !ref $offset && $offset =~ /\A[0-9]{1,19}\z/;
+    my $slot = pop(@SLOTS) // _new_slot();
+    my $at = $slot->[1];
+    my $rc = Roche::FFI::roche_get_view_fast($db, $ns, $offset, $at + 16, $at + 8, $at);
+    if ($rc != OK) {
+        push @SLOTS, $slot;
+        _fail($rc, "get $offset", $offset);
+    }
+    my ($value, $view) = unpack 'Q/P Q', $slot->[0];
     Roche::FFI::roche_view_release($view);
-    die $@ unless defined $value;
-    $@ = $saved;
+    push @SLOTS, $slot;
     return $value;
 }
 
@@ -351,16 +393,40 @@ sub _names_at {
     return @names;
 }
 
-sub close_namespace { _namespace_call($_[0], 'close_namespace', $_[1], \&Roche::FFI::roche_close_namespace) }
+sub close_namespace {
+    my $self = shift;
+    _namespace_call($self, 'close_namespace', _namespace_arg('close_namespace', @_), \&Roche::FFI::roche_close_namespace);
+}
 
-sub delete_namespace { _namespace_call($_[0], 'delete_namespace', $_[1], \&Roche::FFI::roche_delete_namespace) }
+sub delete_namespace {
+    my $self = shift;
+    _namespace_call($self, 'delete_namespace', _namespace_arg('delete_namespace', @_), \&Roche::FFI::roche_delete_namespace);
+}
+
+# The namespace of stat, close_namespace and delete_namespace: named
+# (namespace => $ns) as in every other call, or, deprecated for one minor
+# version, the one positional argument (a warning in the 'deprecated'
+# category, which 'no warnings "deprecated"' silences).
+sub _namespace_arg {
+    my $what = shift;
+    return undef unless @_;
+    if (@_ == 1) {
+        warnings::warnif('deprecated',
+                         "Roche: $what(\$ns) is deprecated; use $what(namespace => \$ns) (removed in the next minor version)");
+        return $_[0];
+    }
+    my %options = @_;
+    my ($ns) = _options(\%options, $what, 'namespace');
+    return $ns;
+}
 
 my @STAT_FIELDS = qw(buckets records bytes oldest_ns newest_ns damaged_ranges damaged_bytes recovered_bytes
                      dropped_records dropped_bytes);
 
 sub stat {
-    my ($self, $ns) = @_;
+    my $self = shift;
     my $db = $self->{handle} // _closed('stat');
+    my $ns = _namespace_arg('stat', @_);
     _check_name($ns, 'stat', 'namespace');
     my $info = pack 'LLQ9', 2, 0, (0) x 9;    # roche_stat_info, ROCHE_STAT_VERSION 2
     my $rc = Roche::FFI::roche_stat($db, $ns, scalar_to_pointer($info));

@@ -68,17 +68,17 @@ subtest 'sync, stat, close_namespace and delete_namespace' => sub {
     is($db->sync, undef, 'sync of every namespace');
     is($db->sync(namespace => 'life'), undef, 'sync of one namespace');
 
-    my $stat = $db->stat('life');
+    my $stat = $db->stat(namespace => 'life');
     is($stat->{records}, 1, 'stat counts records');
     is($stat->{bytes}, 16 + 10, 'stat counts bytes, headers included');
     ok($stat->{newest_ns} > 1_600_000_000 * 1e9, 'stat has the append time in ns');
 
-    $db->close_namespace('life');
+    $db->close_namespace(namespace => 'life');
     is($db->get($offset, namespace => 'life'), 'x' x 10, 'a closed namespace opens again on use');
-    $db->delete_namespace('life');
+    $db->delete_namespace(namespace => 'life');
     is_roche_error { $db->get($offset, namespace => 'life') } ENOTFOUND, undef, 'a deleted namespace is gone';
     ok(!-e "$root/life", 'its directory is removed');
-    is_roche_error { $db->delete_namespace('life') } ENOTFOUND, undef, 'deleting it again';
+    is_roche_error { $db->delete_namespace(namespace => 'life') } ENOTFOUND, undef, 'deleting it again';
     $db->close;
 };
 

@@ -45,8 +45,8 @@ subtest 'a value from get outlives its namespace and the store' => sub {
     my $closed = $store->get($store->append($value, namespace => 'c'), namespace => 'c');
     my $deleted = $store->get($store->append($value, namespace => 'd'), namespace => 'd');
     my $empty = $store->get($store->append('', namespace => 'd'), namespace => 'd');
-    $store->close_namespace('c');
-    $store->delete_namespace('d');
+    $store->close_namespace(namespace => 'c');
+    $store->delete_namespace(namespace => 'd');
     $store->append('x' x 70_000, namespace => 'c');    # new mappings where the old ones were
     $store->close;
     is($closed, $value, 'after close_namespace and close');
@@ -68,22 +68,25 @@ subtest 'an empty value from a read-only store' => sub {
     $reader->close;
 };
 
-subtest 'get releases its view even when the copy dies' => sub {
+# The copy is one unpack (no sub call that could die between the view
+# and its release): every get releases its view once, empty values too.
+subtest 'get releases its view' => sub {
     my $offset = $db->append('value', namespace => 'release');
     my @released;
     my $release = \&Roche::FFI::roche_view_release;
     {
         no warnings 'redefine';
         local *Roche::FFI::roche_view_release = sub { push @released, $_[0]; $release->(@_) };
-        local *Roche::buffer_to_scalar = sub ($$) { die "copy failed\n" };
         local $@ = 'before';
-        my $err = error_of { $db->get($offset, namespace => 'release') };
-        is($err, "copy failed\n", 'the copy\'s error is thrown');
+        is($db->get($offset, namespace => 'release'), 'value', 'a value');
         is(scalar @released, 1, 'after one release');
         ok($released[0], 'of the view');
         @released = ();
         is($db->get($db->append('', namespace => 'release'), namespace => 'release'), '', 'an empty value');
         is(scalar @released, 1, 'is released too');
+        @released = ();
+        ok(error_of { $db->get($offset + 1, namespace => 'release') }, 'a failed get');
+        is(scalar @released, 0, 'has no view to release');
         is($@, 'before', 'a get leaves $@ alone');
     }
     is($db->get($offset, namespace => 'release'), 'value', 'the store reads on');

@@ -249,10 +249,10 @@ subtest 'a follower outlives closes of its namespace; a delete ends it' => sub {
     $db->append('one', namespace => 'log');
     my $f = $db->follow(namespace => 'log');
     is(($f->next(timeout => 0))[1], 'one', 'one');
-    $db->close_namespace('log');
+    $db->close_namespace(namespace => 'log');
     $db->append('two', namespace => 'log');
     is(($f->next(timeout => 1))[1], 'two', 'two, after close_namespace');
-    $db->delete_namespace('log');
+    $db->delete_namespace(namespace => 'log');
     is_roche_error { $f->next(timeout => 1) } ENOTFOUND, qr/\Anext: not found/, 'deleted: ENOTFOUND';
     $db->close;
 };

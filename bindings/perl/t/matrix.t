@@ -26,7 +26,7 @@ sub still_works {
 # Records in a namespace (0 when it has no directory): "nothing written".
 sub records {
     my ($db, $ns) = @_;
-    return -d $db->path . '/' . ($ns // 'default') ? $db->stat($ns)->{records} : 0;
+    return -d $db->path . '/' . ($ns // 'default') ? $db->stat(namespace => $ns)->{records} : 0;
 }
 
 # The warnings the block raised, and what it died with.
@@ -47,7 +47,7 @@ subtest '1. open: options undef are the defaults; an undef in place of the optio
     my $root = fresh_root();
     my $db = Roche->open($root, buckets => undef, read_only => undef, sync => undef);
     my $offset = $db->append('defaults');
-    is($db->stat(undef)->{buckets}, 8, 'buckets => undef is libroche\'s default, 8');
+    is($db->stat(namespace => undef)->{buckets}, 8, 'buckets => undef is libroche\'s default, 8');
     is($db->get($offset), 'defaults', 'read_only => undef is a writer');
     $db->close;
 
@@ -141,10 +141,10 @@ subtest '2. fork: every call of the parent\'s store in the child is an error, an
             append_many      => sub { $db->append_many(['child']) },
             sync             => sub { $db->sync },
             sync_namespace   => sub { $db->sync(namespace => 'default') },
-            stat             => sub { $db->stat(undef) },
+            stat             => sub { $db->stat(namespace => undef) },
             namespaces       => sub { $db->namespaces },
-            close_namespace  => sub { $db->close_namespace('default') },
-            delete_namespace => sub { $db->delete_namespace('default') },
+            close_namespace  => sub { $db->close_namespace(namespace => 'default') },
+            delete_namespace => sub { $db->delete_namespace(namespace => 'default') },
         );
         for my $name (sort keys %calls) {
             my $err = error_of { $calls{$name}->() };
@@ -170,7 +170,7 @@ subtest '2. fork: every call of the parent\'s store in the child is an error, an
        'the bucket file is untouched (not trimmed by the child\'s close)');
     is(($scan->next)[1], 'parent 2', 'the parent\'s scan goes on');
     is_deeply($db->multi_get($offsets), [map { "parent $_" } 1 .. 3], 'the parent\'s records are all there');
-    is($db->stat(undef)->{records}, 3, 'and nothing from the child');
+    is($db->stat(namespace => undef)->{records}, 3, 'and nothing from the child');
     still_works($db, 'the child\'s calls');
     undef $scan;
     $db->close;
@@ -287,7 +287,7 @@ subtest '4. a value of 64 MiB round-trips byte for byte' => sub {
         diag("first difference at byte $at");
     };
     undef $got;
-    is($db->stat(undef)->{bytes}, 16 + (64 << 20), 'one record of 64 MiB');
+    is($db->stat(namespace => undef)->{bytes}, 16 + (64 << 20), 'one record of 64 MiB');
     $db->close;
 };
 
@@ -353,7 +353,7 @@ PERL
 
     $db = Roche->open($root);
     is_deeply([$db->namespaces], ['default'], 'no namespace was created');
-    is($db->stat(undef)->{records}, 1, 'nothing was written: not the value, not the small values around it');
+    is($db->stat(namespace => undef)->{records}, 1, 'nothing was written: not the value, not the small values around it');
     is($db->get($before), 'before', 'the record from before is intact');
     still_works($db, 'values too big');
     $db->close;
@@ -400,8 +400,8 @@ subtest '5. a namespace that is an object is an error; a number names the namesp
     my $object = bless {}, 'Some::Class';
     is_roche_error { $db->append('x', namespace => $object) } EINVAL, qr/\Aappend: namespace: a reference/, 'append';
     is_roche_error { $db->scan(namespace => $object) } EINVAL, qr/\Ascan: namespace: a reference/, 'scan';
-    is_roche_error { $db->stat($object) } EINVAL, qr/\Astat: namespace: a reference/, 'stat';
-    is_roche_error { $db->delete_namespace($object) } EINVAL, qr/\Adelete_namespace: namespace: a reference/,
+    is_roche_error { $db->stat(namespace => $object) } EINVAL, qr/\Astat: namespace: a reference/, 'stat';
+    is_roche_error { $db->delete_namespace(namespace => $object) } EINVAL, qr/\Adelete_namespace: namespace: a reference/,
         'delete_namespace';
     my $offset = $db->append('in 7', namespace => 7);
     is($db->get($offset, namespace => '7'), 'in 7', 'namespace 7 is the namespace "7"');
@@ -417,7 +417,7 @@ subtest '5. namespace names: "" is the default; "." and the others are EINVAL, a
     is($db->get($offset), 'in ""', 'append to namespace "" writes to the default namespace');
     is($db->get($offset, namespace => ''), 'in ""', 'get from ""');
     is(($db->scan(namespace => '')->next)[1], 'in ""', 'scan of ""');
-    is($db->stat('')->{records}, 1, 'stat of ""');
+    is($db->stat(namespace => '')->{records}, 1, 'stat of ""');
     is_deeply([$db->namespaces], ['default'], 'no namespace named ""');
 
     my $longest = 'n' x 255;
@@ -450,7 +450,7 @@ subtest '5. buckets: a string is an error at the option, before open' => sub {
     ok(!-e $root, 'no store was created');
     my $db = Roche->open($root, buckets => '3');
     still_works($db, 'bad bucket counts');
-    is($db->stat(undef)->{buckets}, 3, 'a count given as a string of digits is a count');
+    is($db->stat(namespace => undef)->{buckets}, 3, 'a count given as a string of digits is a count');
     $db->close;
 };
 

@@ -42,7 +42,7 @@ subtest 'retain drops the oldest records; a get of one croaks Roche::Error::Drop
     is($values->[0]->offset, $off->[0], 'with its offset');
     is($values->[1], $VALUE, 'and the kept one');
 
-    my $stat = $db->stat('log');
+    my $stat = $db->stat(namespace => 'log');
     is($stat->{dropped_records}, 15, 'stat: dropped_records');
     is($stat->{dropped_bytes}, 15 * $RECORD, 'stat: dropped_bytes');
     is($stat->{records}, 5, 'stat: records kept');

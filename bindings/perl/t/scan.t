@@ -72,7 +72,7 @@ subtest 'a namespace closed or deleted under a scan ends it with an error' => su
         $db->append_many([1 .. 10], namespace => 'short-lived');
         my $scan = $db->scan(namespace => 'short-lived');
         ok(scalar($scan->next), "$call: the scan runs");
-        $db->$call('short-lived');
+        $db->$call(namespace => 'short-lived');
         is_roche_error { $scan->next } ENOTFOUND, qr/closed during scan/, "$call: next croaks";
     }
 };

@@ -91,6 +91,11 @@ sub library_path { ($ffi->lib)[0] }
 # Read the NUL-terminated string that starts at pointer.
 sub string_at { $ffi->cast('opaque' => 'string', $_[0]) }
 
+my @renamed = (
+    [[roche_get_view => 'roche_get_view_fast'] => ['opaque', 'string', 'uint64', 'opaque', 'opaque', 'opaque'] => 'int'],
+    [[roche_append => 'roche_append_fast'] => ['opaque', 'string', 'string', 'string', 'size_t', 'opaque'] => 'int'],
+);
+
 my %signatures = (
     roche_version         => [[] => 'string'],
     roche_version_number  => [[] => 'int'],
@@ -104,6 +109,8 @@ my %signatures = (
     roche_options_set_read_only => [['opaque', 'int'] => 'int'],
     roche_options_set_sync      => [['opaque', 'int'] => 'int'],
     roche_options_set_retention => [['opaque', 'uint64', 'uint64'] => 'int'],
+    roche_options_set_sync_period_ms => [['opaque', 'uint32'] => 'int'],
+    roche_options_set_max_open_files => [['opaque', 'uint32'] => 'int'],
 
     roche_open        => [['string', 'opaque', 'opaque*'] => 'int'],
     roche_close       => [['opaque'] => 'int'],
@@ -113,6 +120,11 @@ my %signatures = (
     roche_sync           => [['opaque'] => 'int'],
 
     roche_get_view        => [['opaque', 'string', 'uint64', 'opaque*', 'opaque*', 'size_t*'] => 'int'],
+    # The hot paths' signatures (Roche::get, Roche::append): the outputs go
+    # as addresses of words in a scratch string, read back with one unpack,
+    # cheaper than FFI::Platypus's pointer arguments; the value goes as a
+    # 'string' (its bytes in place; the length is passed, so NULs are kept).
+
     roche_view_release    => [['opaque'] => 'void'],
     roche_multiget        => [['opaque', 'string', 'opaque', 'size_t', 'opaque*'] => 'int'],
     roche_values_count    => [['opaque'] => 'size_t'],
@@ -147,6 +159,7 @@ my %signatures = (
     roche_bucket_range => [['opaque', 'string', 'uint32', 'uint64*', 'uint64*'] => 'int'],
 );
 $ffi->attach($_ => @{ $signatures{$_} }) for sort keys %signatures;
+$ffi->attach(@$_) for @renamed;
 
 # size_t[] travels as a packed string; this is its pack letter.
 use constant SIZE_T_PACK => $Config::Config{sizesize} == 8 ? 'Q' : 'L';
