@@ -1,10 +1,11 @@
+import io.roche.NotFoundException;
 import io.roche.Record;
 import io.roche.Roche;
-import io.roche.RocheException;
 import io.roche.Scan;
 import io.roche.Values;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 
 /** A tour of the Java binding: java -cp roche.jar:. Example DIR */
 public class Example {
@@ -16,15 +17,17 @@ public class Example {
             System.out.println("libroche " + Roche.version() + " at " + root);
             long first = db.append("events", "user-42", utf8("signed up"));
             long second = db.append("events", "user-42", utf8("bought a kettle"));
-            long[] batch = db.appendMany("events", null, utf8("a"), utf8("b"), utf8("c"));
+            long[] batch = db.appendMany("events", List.of(utf8("a"), utf8("b"), utf8("c")));
             System.out.println("appended at " + first + ", " + second + " and a batch of " + batch.length);
+            long plain = db.append(utf8("no namespace: the default one"));
+            System.out.println("get(" + plain + ") in the default namespace = " + text(db.get(plain)));
 
             System.out.println("get(" + second + ") = " + text(db.get("events", second)));
 
             Values values = db.multiGet("events", first, 12345, batch[2]);
-            for (int i = 0; i < values.size(); i++) {
-                System.out.println("multiGet item " + i + ": "
-                        + (values.isOk(i) ? text(values.get(i)) : "error " + values.status(i)));
+            for (Values.Item item : values) {
+                System.out.println("multiGet item " + item.index() + " at " + item.offset() + ": "
+                        + (item.isOk() ? text(item.value()) : item.error().getClass().getSimpleName()));
             }
 
             long last = -1;
@@ -41,9 +44,10 @@ public class Example {
 
             try {
                 db.get("events", 99_999);
-            } catch (RocheException.NotFoundException e) {
+            } catch (NotFoundException e) {
                 System.out.println("not found, code " + e.code() + ": " + e.getMessage());
             }
+            System.out.println("events: " + db.stat("events").records() + " records");
         }
     }
 
