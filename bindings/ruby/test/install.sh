@@ -14,8 +14,9 @@ trap 'rm -rf "$tmp"' EXIT
 # The committed tree when this is a git checkout, else the directory as is.
 if git -C "$here" rev-parse --show-prefix >/dev/null 2>&1; then
   prefix=$(git -C "$here" rev-parse --show-prefix)
-  git -C "$here" archive --format=tar HEAD -- . | tar -x -C "$tmp"
-  src="$tmp/$prefix"
+  mkdir -p "$tmp/src"
+  git -C "$here" archive --format=tar "HEAD:$prefix" | tar -x -C "$tmp/src"
+  src="$tmp/src"
 else
   mkdir -p "$tmp/src" && cp -R "$here/." "$tmp/src" && src="$tmp/src"
 fi
