@@ -15,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 if git -C "$here" rev-parse --show-prefix >/dev/null 2>&1; then
   prefix=$(git -C "$here" rev-parse --show-prefix)
   mkdir -p "$tmp/src"
-  git -C "$here" archive --format=tar "HEAD:$prefix" | tar -x -C "$tmp/src"
+  git -C "$(git -C "$here" rev-parse --show-toplevel)" archive --format=tar "HEAD:$prefix" | tar -x -C "$tmp/src"
   src="$tmp/src"
 else
   mkdir -p "$tmp/src" && cp -R "$here/." "$tmp/src" && src="$tmp/src"
