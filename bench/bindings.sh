@@ -10,7 +10,12 @@
 # target runs the same C loops first (the same baseline program) and then
 # py-lmdb's put and get, whose rows (language py-lmdb) are set beside C's
 # append and get.
+# Each binding row also reports "noop", the rate of an attached C function
+# that does nothing (roche_version_number): the floor of one call from that
+# language, beside which its single get and append are read.
 #   BUILD  a configured build tree with the bindings on (default: build)
+#   LANGS  the bindings to measure (default: "java perl ruby python"); Ruby
+#          needs perl (its C baseline)
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -18,7 +23,9 @@ OUT=bench/results
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+LANGS=${LANGS:-java perl ruby python}
 for lang in java perl ruby python; do
+  case " $LANGS " in *" $lang "*) ;; *) : >"$tmp/$lang.log"; continue ;; esac
   cmake --build "$BUILD" --target "bench-$lang" >"$tmp/$lang.log" 2>&1 ||
     { cat "$tmp/$lang.log" >&2; echo "bench-$lang failed" >&2; exit 1; }
 done
@@ -42,6 +49,7 @@ pick() { # log section-pattern
       else if ($0 ~ /^(appendMany|append_many)/) w = "append_many"
       else if ($0 ~ /^get /) w = "get"
       else if ($0 ~ /^(multiGet|multi_get)/) w = "multiget"
+      else if ($0 ~ /^noop call/) w = "noop"
       else if (section == "lmdb" && $0 ~ /^lmdb put \(100 B\)/) w = "append"
       else if (section == "lmdb" && $0 ~ /^lmdb put \([0-9]+ per txn\)/) w = "append_many"
       else if (section == "lmdb" && $0 ~ /^lmdb get /) w = "get"
@@ -68,9 +76,18 @@ mkdir -p "$OUT"
   for pair in "Java c-java java" "Perl c-perl perl" "Ruby c-perl ruby" "Python c-python python" \
               "py-lmdb c-python lmdb"; do
     set -- $pair
+    measured=$(echo "$3" | sed 's/^lmdb$/python/')
+    case " $LANGS " in
+      *" $measured "*) ;;
+      *) # not measured this run: keep its rows from the last one
+        [ -f "$OUT/bindings.csv" ] && grep "^$1," "$OUT/bindings.csv" || true
+        continue ;;
+    esac
     awk -v lang="$1" 'NR == FNR { c[$1] = $2; next }
-      ($1 in c) && c[$1] > 0 { printf "%s,%s,%d,%.2f\n", lang, $1, $2, $2 / c[$1] }' \
+      ($1 in c) && c[$1] > 0 { printf "%s,%s,%d,%.2f\n", lang, $1, $2, $2 / c[$1]; next }
+      $1 == "noop" { printf "%s,%s,%d,\n", lang, $1, $2 }' \
       "$tmp/$2" "$tmp/$3"
   done
-} >"$OUT/bindings.csv"
+} >"$tmp/bindings.csv"
+mv "$tmp/bindings.csv" "$OUT/bindings.csv"
 cat "$OUT/bindings.csv"

@@ -34,7 +34,12 @@ def tour(root)
     end
 
     db.sync
+    db.append("café", namespace: "événements")        # any name: namespaces come back as Dir names them
     puts "namespaces: #{db.namespaces.inspect}"
+    puts "événements listed: #{db.namespaces.include?('événements')}"
+    puts "events: #{db.stat(namespace: 'events')[:records]} records"
+    puts "records in the default namespace: #{db.count}"  # a DB is Enumerable over it
+    db.delete_namespace(namespace: "événements")
   end
 end
 

@@ -44,4 +44,6 @@ measure('scan', $count, sub {
     my $scan = $db->scan;
     1 while $scan->next;
 });
+# The floor of any single call: an attached function that does nothing.
+measure('noop call (roche_version_number)', $count, sub { Roche::FFI::roche_version_number() for 1 .. $count });
 $db->close;

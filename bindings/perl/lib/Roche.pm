@@ -630,8 +630,8 @@ Roche - libroche, rochefort's append-only blob store, from Perl
     $db->retain(namespace => 'events', max_bytes => 2**30);    # bytes freed
 
     $db->sync;
-    $db->close_namespace('events');
-    $db->delete_namespace('events');
+    $db->close_namespace(namespace => 'events');
+    $db->delete_namespace(namespace => 'events');
     $db->close;
 
     eval { $db->get($offset) };
@@ -755,7 +755,7 @@ fsyncs bucket files.
 
 =head2 stat
 
-    my $stat = $db->stat($ns);
+    my $stat = $db->stat(namespace => $ns);
 
 A hash reference: C<buckets>, C<records>, C<bytes> (headers included),
 C<oldest_ns>, C<newest_ns>, C<damaged_ranges>, C<damaged_bytes>,
@@ -764,8 +764,11 @@ dropped). Walks the namespace.
 
 =head2 close_namespace, delete_namespace
 
-    $db->close_namespace($ns);       # trim and close its files; reopened on next use
-    $db->delete_namespace($ns);      # remove it, files and all
+    $db->close_namespace(namespace => $ns);   # trim and close its files; reopened on next use
+    $db->delete_namespace(namespace => $ns);  # remove it, files and all
+
+The positional forms, C<stat($ns)> and so on, are deprecated (a warning in
+the C<deprecated> category) and go in the next minor version.
 
 =head2 close, is_closed, path
 

@@ -31,5 +31,7 @@ Dir.mktmpdir("roche-bench") do |root|
       shuffled.each_slice(BATCH) { |slice| db.multi_get(slice) }
     end
     measure("each", COUNT) { db.each { |_record| nil } }
+    # The floor of any single call: an attached function that does nothing.
+    measure("noop call (roche_version_number)", COUNT) { COUNT.times { Roche::Native.roche_version_number } }
   end
 end
