@@ -17,7 +17,8 @@ if [ "${3:-}" = --map ]; then map=$(realpath "$4"); fi
 repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-git -C "$repo" archive --format=tar "$commit" | tar -x -C "$work" --one-top-level=src
+mkdir "$work/src"
+git -C "$repo" archive --format=tar "$commit" | tar -x -C "$work/src"
 [ -z "$map" ] || cp "$map" "$work/src/libroche/roche.map"
 cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DROCHE_BUILD_TESTS=OFF -DBUILD_TESTING=OFF -DROCHE_BUILD_EXAMPLES=OFF -DROCHE_BUILD_CLI=OFF \

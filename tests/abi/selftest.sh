@@ -10,7 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(git -C "$here" rev-parse --show-toplevel)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-git -C "$repo" archive --format=tar HEAD | tar -x -C "$work" --one-top-level=pristine
+mkdir "$work/pristine"
+git -C "$repo" archive --format=tar HEAD | tar -x -C "$work/pristine"
 # Debug (-O0 -g) builds faster and has the same ABI.
 cp -a "$work/pristine" "$work/src"
 cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Debug \
