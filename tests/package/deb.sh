@@ -98,9 +98,9 @@ cd "$work"
 cc -Wall -Werror -H -o quickstart "$src/examples/quickstart.c" $(pkg-config --cflags --libs roche) \
   -Wl,--trace 2> cc.log > cc.out || { cat cc.log cc.out; fail "cc quickstart.c \$(pkg-config --cflags --libs roche)"; }
 header=$(sed -n 's/^\. \(.*roche\.h\)$/\1/p' cc.log)
-[ "$(owner "$(realpath "$header")")" = libroche-dev ] || fail "quickstart.c included $header, not libroche-dev's roche.h"
+[ "$(owner "$(realpath -s "$header")")" = libroche-dev ] || fail "quickstart.c included $header, not libroche-dev's roche.h"
 linked=$(grep -o '[^ ()]*libroche\.so[^ ()]*' cc.out | head -1)
-[ "$(owner "$(realpath "$linked")")" = libroche-dev ] || fail "quickstart linked $linked, not libroche-dev's libroche.so"
+[ "$(owner "$(realpath -s "$linked")")" = libroche-dev ] || fail "quickstart linked $linked, not libroche-dev's libroche.so"
 loaded=$(ldd ./quickstart | sed -n 's/.*libroche\.so\.0 => \([^ ]*\).*/\1/p')
 [ "$(owner "$(realpath "$loaded")")" = libroche0 ] || fail "quickstart loads '$loaded', not libroche0's libroche.so.0"
 ./quickstart "$work/store-c" > quickstart.log 2>&1 || { cat quickstart.log; fail "quickstart"; }
