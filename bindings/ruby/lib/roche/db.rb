@@ -168,9 +168,12 @@ module Roche
       at = @scratch_at
       @lock.lock
       begin
+        # The view's word is 0 unless this call got a view: the ensure
+        # below then releases nothing (a Closed raised here must not
+        # release the view of an earlier get a second time).
+        scratch.put_uint64(0, 0)
         raise Closed if @handle.closing
 
-        scratch.put_uint64(0, 0)
         code = begin
           Native.roche_get_view(@address, namespace, offset, at, at + WORD, at + (2 * WORD))
         rescue ArgumentError => e # ffi: a NUL byte in the namespace
@@ -181,7 +184,9 @@ module Roche
         scratch.get_pointer(WORD).read_bytes(scratch.get_uint64(2 * WORD))
       ensure
         begin
-          Native.roche_view_release(scratch.get_uint64(0))
+          view = scratch.get_uint64(0)
+          scratch.put_uint64(0, 0)
+          Native.roche_view_release(view) unless view.zero?
         ensure
           @lock.unlock
         end
