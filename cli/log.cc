@@ -1,50 +1,14 @@
 // roche tail and roche retain: a namespace as a log.
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <thread>
 
 #include "cli.h"
+#include "stop_on_signal.h"
 
 namespace cli {
-namespace {
-
-// Ctrl-C (SIGINT) and SIGTERM end a tail -f cleanly: a thread waits for
-// them with sigwait() and wakes the follower (roche_follow_wake() takes a
-// lock, so it cannot run in a signal handler).
-class StopOnSignal {
-public:
-    explicit StopOnSignal(roche_follow *follow) : follow_(follow) {
-        sigemptyset(&set_);
-        sigaddset(&set_, SIGINT);
-        sigaddset(&set_, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &set_, &old_);
-        waiter_ = std::thread([this] {
-            int sig = 0;
-            sigwait(&set_, &sig);
-            if (!done_.load()) roche_follow_wake(follow_);  // a signal, not the destructor
-        });
-    }
-    ~StopOnSignal() {
-        done_.store(true);
-        pthread_kill(waiter_.native_handle(), SIGTERM);  // ends its sigwait (blocked: never delivered)
-        waiter_.join();
-        pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-    }
-
-private:
-    roche_follow *follow_;
-    sigset_t set_, old_;
-    std::atomic<bool> done_{false};
-    std::thread waiter_;
-};
-
-}  // namespace
 
 int run_tail(const Args &args) {
     std::string format = chosen_format(args, {"raw", "jsonl", "tsv"});
@@ -57,7 +21,8 @@ int run_tail(const Args &args) {
     else
         check(roche_follow_open(store.db(), args.ns.c_str(), args.from_list.data(), args.from_list.size(), flags, &raw));
     std::unique_ptr<roche_follow, void (*)(roche_follow *)> follow(raw, roche_follow_free);
-    StopOnSignal stop(follow.get());
+    roche_follow *waiting = follow.get();
+    StopOnSignal stop([waiting] { roche_follow_wake(waiting); });
     const size_t kBatch = 256;
     uint64_t offsets[kBatch], times[kBatch];
     const void *data[kBatch];

@@ -33,6 +33,8 @@ const char kGlobalUsage[] =
     "  import                 convert a rochefort v0.5 data directory in place\n"
     "  cursor SUBCOMMAND      consumer cursors: list, get, set, delete\n"
     "  serve                  serve the store over HTTP as rochefort does (roche-serve)\n"
+    "  kafka mirror|restore   mirror a namespace into Apache Kafka, or restore one\n"
+    "                         from a topic (roche-kafka)\n"
     "\n"
     "Global options (before or after the command):\n"
     "  --root DIR      the store (default: $ROCHE_ROOT, else ./roche-data)\n"
@@ -74,13 +76,16 @@ struct Command {
 
 const size_t kMany = SIZE_MAX;
 
-// serve: the server is its own program, roche-serve, beside this one (it
-// links libmicrohttpd, which the rest of the tool does not need). Every
-// argument but the word "serve" goes to it untouched, so rochefort's
-// spellings (-bind, -root, -buckets) work. $ROCHE_SERVE names another one.
-int run_serve(const Args &args) {
+// serve and kafka: the server and the Kafka bridge are programs of their
+// own, roche-serve and roche-kafka, beside this one (they link
+// libmicrohttpd and librdkafka, which the rest of the tool does not need).
+// Every argument but the command's word goes to them untouched, so
+// rochefort's spellings (-bind, -root, -buckets) work. $ROCHE_SERVE and
+// $ROCHE_KAFKA name other ones.
+[[noreturn]] void run_beside(const char *program, const char *env_name, const char *package,
+                             const std::vector<std::string> &arguments) {
     std::string path;
-    const char *env = std::getenv("ROCHE_SERVE");
+    const char *env = std::getenv(env_name);
     if (env && *env) {
         path = env;
     } else {
@@ -88,22 +93,24 @@ int run_serve(const Args &args) {
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
         std::string dir = n > 0 ? std::string(self, size_t(n)) : std::string();
         size_t slash = dir.rfind('/');
-        path = slash == std::string::npos ? "roche-serve" : dir.substr(0, slash) + "/roche-serve";
+        path = slash == std::string::npos ? program : dir.substr(0, slash) + "/" + program;
     }
     std::vector<char *> argv{const_cast<char *>(path.c_str())};
-    for (const std::string &a : args.operands) argv.push_back(const_cast<char *>(a.c_str()));
+    for (const std::string &a : arguments) argv.push_back(const_cast<char *>(a.c_str()));
     argv.push_back(nullptr);
     std::fflush(nullptr);
     execv(path.c_str(), argv.data());
     int err = errno;
     if (err == ENOENT && !(env && *env)) {  // not beside this tool: try $PATH
-        argv[0] = const_cast<char *>("roche-serve");
-        execvp("roche-serve", argv.data());
+        argv[0] = const_cast<char *>(program);
+        execvp(program, argv.data());
     }
-    throw Failure("cannot run " + path + ": " + std::strerror(err) +
-                  " (roche-serve is built when libmicrohttpd is found: apt-get install "
-                  "libmicrohttpd-dev)");
+    throw Failure("cannot run " + path + ": " + std::strerror(err) + " (" + program +
+                  " is built when its library is found: apt-get install " + package + ")");
 }
+
+int run_serve(const Args &args) { run_beside("roche-serve", "ROCHE_SERVE", "libmicrohttpd-dev", args.operands); }
+int run_kafka(const Args &args) { run_beside("roche-kafka", "ROCHE_KAFKA", "librdkafka-dev", args.operands); }
 
 const std::vector<Command> &commands() {
     static const std::vector<Command> table = {
@@ -255,6 +262,14 @@ const std::vector<Command> &commands() {
          "127.0.0.1:8000. Runs roche-serve with the same arguments; rochefort's\n"
          "-bind, -root and -buckets are accepted. 'roche serve --help' lists its\n"
          "options. Stops cleanly on SIGTERM or SIGINT.\n"},
+        {"kafka", run_kafka, 0, kMany, ":h", {},
+         "usage: roche kafka mirror|restore --topic TOPIC [OPTIONS]\n"
+         "\n"
+         "mirror: follow the namespace and produce every record to an Apache Kafka\n"
+         "topic, committing a libroche cursor over what Kafka acknowledged.\n"
+         "restore: append a topic's records into the namespace, resumable after a\n"
+         "crash without duplicates. Runs roche-kafka with the same arguments;\n"
+         "'roche kafka --help' lists its options (librdkafka's -X and -F among them).\n"},
     };
     return table;
 }
@@ -419,7 +434,7 @@ int run(int argc, char **argv) {
         args.command = argv[first];
         cmd = find_command(args.command);
         if (!cmd) throw UsageError("unknown command '" + args.command + "'");
-        if (args.command == "serve") {  // roche-serve parses its own options
+        if (args.command == "serve" || args.command == "kafka") {  // parsed by the program run
             for (int i = 1; i < argc; i++)
                 if (i != first) args.operands.push_back(argv[i]);
             return cmd->run(args);

@@ -29,8 +29,9 @@ for cmd in $commands; do
   grep -q "^\*$cmd\*" <<< "$page" || missing "command '$cmd' (roche --help) is not documented in doc/roche.1.scd"
   target=$page where=roche.1.scd
   if [ "$cmd" = serve ]; then target=$serve_page where=roche-serve.1.scd; fi
-  # serve's help comes from roche-serve, built only with libmicrohttpd.
-  cmd_help=$("$roche" "$cmd" --help 2>&1) || { [ "$cmd" = serve ] && continue; missing "roche $cmd --help failed"; continue; }
+  # serve's and kafka's help come from roche-serve and roche-kafka, built
+  # only with libmicrohttpd and librdkafka.
+  cmd_help=$("$roche" "$cmd" --help 2>&1) || { case $cmd in serve | kafka) continue ;; esac; missing "roche $cmd --help failed"; continue; }
   for opt in $(echo "$cmd_help" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
     options=$((options + 1))
     grep -q -- "\*$opt\*" <<< "$target" || missing "option $opt of 'roche $cmd' is not documented in doc/$where"
