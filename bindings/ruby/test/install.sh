@@ -11,15 +11,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# The committed tree when this is a git checkout, else the directory as is.
-if git -C "$here" rev-parse --show-prefix >/dev/null 2>&1; then
-  prefix=$(git -C "$here" rev-parse --show-prefix)
-  mkdir -p "$tmp/src"
-  git -C "$(git -C "$here" rev-parse --show-toplevel)" archive --format=tar "HEAD:$prefix" | tar -x -C "$tmp/src"
-  src="$tmp/src"
-else
-  mkdir -p "$tmp/src" && cp -R "$here/." "$tmp/src" && src="$tmp/src"
-fi
+. "$here/../committed_tree.sh"
+src="$tmp/src"
+copy_committed_tree "$here" "$src"
 cd "$src"
 gem build roche.gemspec --output "$tmp/roche.gem" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
 
