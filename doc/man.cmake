@@ -1,6 +1,7 @@
 # Man pages: written once in scdoc (doc/NAME.SECTION.scd), rendered when
 # scdoc (Debian package scdoc) is found, installed to share/man/manSECTION.
-# libroche/ renders libroche(3), cli/ roche(1) and roche-serve(1).
+# libroche/ renders libroche(3), cli/ roche(1) and roche-serve(1), kafka/
+# roche-kafka(1).
 find_program(SCDOC_EXECUTABLE scdoc)
 if(NOT SCDOC_EXECUTABLE)
   get_property(_said GLOBAL PROPERTY ROCHE_MAN_SKIPPED_SAID)

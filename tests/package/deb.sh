@@ -26,7 +26,7 @@ for tool in dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian apt-get:apt 
 done
 [ "$(id -u)" -eq 0 ] || skip "installing packages needs root"
 
-packages="libroche0 libroche-dev roche-tools libroche-java ruby-roche libroche-perl python3-roche"
+packages="libroche0 libroche-dev roche-tools roche-kafka libroche-java ruby-roche libroche-perl python3-roche"
 installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $packages 2> /dev/null | awk '$1 ~ /^.i/ {print $2}')
 [ -z "$installed" ] || fail "already installed, purge them first (this test removes what it installs): $installed"
 
@@ -117,11 +117,14 @@ value=$(printf 'packaged' | roche --root "$work/store-cli" append) && [ "$(roche
   fail "roche append/get"
 echo "deb: $got (roche.h $header_version, debian/changelog $version); append and get work"
 
-for page in roche:roche-tools roche-serve:roche-tools libroche:libroche-dev; do
+for page in roche:roche-tools roche-serve:roche-tools roche-kafka:roche-kafka libroche:libroche-dev; do
   path=$(man -w "${page%%:*}" 2> /dev/null) || fail "man -w ${page%%:*} finds no page"
   [ "$(owner "$path")" = "${page##*:}" ] || fail "man -w ${page%%:*} finds $path, not ${page##*:}'s"
 done
-echo "deb: man -w finds roche(1) ($(man -w roche)), roche-serve(1) and libroche(3)"
+echo "deb: man -w finds roche(1) ($(man -w roche)), roche-serve(1), roche-kafka(1) and libroche(3)"
+# roche kafka runs the packaged roche-kafka (its help needs no broker).
+roche kafka --help | grep -q "roche kafka mirror" || fail "roche kafka --help"
+[ "$(owner /usr/bin/roche-kafka)" = roche-kafka ] || fail "/usr/bin/roche-kafka is not roche-kafka's"
 
 # Each binding's example, against the packaged binding and library.
 /usr/bin/python3 - "$work/store-py" <<'PY' || fail "python3-roche"
