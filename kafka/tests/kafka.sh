@@ -128,7 +128,11 @@ echo "duplicates: $dups (bound within one producer session: 0)"
 
 echo "== the restore killed in the middle, then restarted"
 k_bg --ns r restore -t round --commit-interval 100
-sleep 1.5
+for _ in $(seq 1 600); do  # killed once it has appended, half a second later
+  [ -n "$(r --ns r --read-only scan --format raw 2> /dev/null | head -c 1)" ] && break
+  sleep 0.05
+done
+sleep 0.5
 kill -KILL $pid
 wait $pid 2> /dev/null || true
 killed_at=$(dump r | wc -l)
