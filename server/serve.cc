@@ -176,9 +176,44 @@ Config parse_args(int argc, char **argv) {
     return c;
 }
 
+// A listening socket on HOST:PORT (numeric or a name: its first address that
+// binds; BIND is the option, for messages); DUAL makes an IPv6 socket take IPv4 too. -1 with *ERR set on failure
+// (a resolver failure is printed and exits).
+int bind_listen(const std::string &bind, const std::string &host, const std::string &port,
+                bool dual, int *err) {
+    struct addrinfo hints = {}, *res = nullptr;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int gai = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
+    if (gai != 0) {
+        std::fprintf(stderr, "roche serve: --bind %s: %s\n", bind.c_str(), gai_strerror(gai));
+        std::exit(1);
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            *err = errno;
+            continue;
+        }
+        int one = 1, zero = 0;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (dual && ai->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) break;
+        *err = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
 // Opens, binds and listens on ADDR; prints the error and exits on failure.
 int listen_on(const std::string &bind, std::string *shown) {
     std::string host, port;
+    bool any = false;
     if (!bind.empty() && bind[0] == '[') {
         size_t close = bind.find("]:");
         if (close == std::string::npos) usage_error("--bind: bad address '" + bind + "'");
@@ -192,36 +227,22 @@ int listen_on(const std::string &bind, std::string *shown) {
         } else {
             host = bind.substr(0, colon);
             port = bind.substr(colon + 1);
-            if (host.empty()) host = "0.0.0.0";  // Go's ":8000": every interface
+            // Go's ":8000": every interface, IPv6 and IPv4 (one dual-stack
+            // socket, so "localhost" works whether it resolves to ::1 or
+            // 127.0.0.1); IPv4 only where the host has no IPv6.
+            any = host.empty();
+            if (any) host = "::";
         }
     }
     if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
         port.size() > 5 || std::atoi(port.c_str()) > 65535)
         usage_error("--bind: bad port in '" + bind + "'");
-    struct addrinfo hints = {}, *res = nullptr;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    int gai = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
-    if (gai != 0) {
-        std::fprintf(stderr, "roche serve: --bind %s: %s\n", bind.c_str(), gai_strerror(gai));
-        std::exit(1);
-    }
-    int fd = -1, err = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) break;
-        err = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
+    int err = 0;
+    int fd = bind_listen(bind, host, port, any, &err);
+    // A host without IPv6 (module off or disabled): ":PORT" is every IPv4
+    // interface, as Go falls back to.
+    if (fd < 0 && any && err != EADDRINUSE && err != EACCES)
+        fd = bind_listen(bind, "0.0.0.0", port, false, &err);
     if (fd < 0) {
         std::fprintf(stderr, "roche serve: cannot listen on %s: %s\n", bind.c_str(),
                      std::strerror(err));

@@ -523,6 +523,45 @@ def test_long_request_finishes_on_sigterm(tmp):
     ok("SIGTERM waits for the request in flight")
 
 
+def test_bind_every_interface(tmp):
+    """--bind :PORT is every interface, IPv6 and IPv4, as Go's ":8000" (one
+    dual-stack socket): rochefort's JS suite asks http://localhost:8002,
+    which may resolve to ::1 or 127.0.0.1. IPv4 only on a host without IPv6."""
+    root = os.path.join(tmp, "any")
+    proc = subprocess.Popen([SERVE, "--root", root, "--bind", ":0", "--threads", "2"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        m = re.search(r"listening on http://(\[::\]|0\.0\.0\.0):(\d+) ", line)
+        assert m, line
+        port = int(m.group(2))
+        try:
+            with socket.socket(socket.AF_INET6) as probe:
+                probe.bind(("::1", 0))
+            have_v6 = True
+        except OSError:
+            have_v6 = False
+        assert m.group(1) == ("[::]" if have_v6 else "0.0.0.0"), line
+        hosts = ["127.0.0.1"] + (["::1"] if have_v6 else [])
+        for i, host in enumerate(hosts):
+            c = http.client.HTTPConnection(host, port, timeout=30)
+            c.request("POST", "/append?namespace=any", body=b"v%d" % i)
+            r = c.getresponse()
+            assert r.status == 200, (host, r.status, r.read())
+            off = json.loads(r.read())["offset"]
+            c.request("GET", "/get?namespace=any&offset=%d" % off)
+            r = c.getresponse()
+            assert r.status == 200 and r.read() == b"v%d" % i, host
+            c.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    ok("--bind :PORT answers on " + " and ".join(hosts))
+
+
 def main():
     try:
         s = Server(os.path.join(TMP, "store"), "--buckets", "4")
@@ -543,6 +582,7 @@ def main():
         assert time.time() - t < 5 and not any("cut short" in l for l in s.log), s.log
         ok("SIGTERM when idle: exit 0 at once")
         test_oversized(TMP)
+        test_bind_every_interface(TMP)
         test_sigterm_under_load(TMP)
         test_long_request_finishes_on_sigterm(TMP)
     finally:
