@@ -1,6 +1,8 @@
 // Request handling of roche-serve: see request.h.
 #include "request.h"
 
+#include <charconv>
+
 #include <cstring>
 #include <new>
 
@@ -138,6 +140,7 @@ bool unescape(const char *s, size_t len, std::string *out) {
 
 void Query::parse(const char *query, size_t len) {
     pairs_.clear();
+    pairs_.reserve(4);  // namespace, id, offset, csv
     size_t start = 0;
     while (start < len) {
         const char *amp = static_cast<const char *>(std::memchr(query + start, '&', len - start));
@@ -164,23 +167,23 @@ const std::string *Query::get(const char *key) const {
 }
 
 bool parse_u64(const char *s, size_t len, uint64_t *value, std::string *error) {
-    std::string quoted;
-    json_escape(std::string(s, len > 64 ? 64 : len), &quoted);
+    // The text, quoted for the message, only on failure: this runs for
+    // every Content-Length and offset.
+    auto fail = [&](const char *why) {
+        std::string quoted;
+        json_escape(std::string(s, len > 64 ? 64 : len), &quoted);
+        *error = "\"" + quoted + "\" " + why;
+        return false;
+    };
     if (len == 0) {
         *error = "\"\" is not a number";
         return false;
     }
     uint64_t v = 0;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            *error = "\"" + quoted + "\" is not a decimal number";
-            return false;
-        }
+        if (s[i] < '0' || s[i] > '9') return fail("is not a decimal number");
         unsigned d = unsigned(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10) {
-            *error = "\"" + quoted + "\" is out of range";
-            return false;
-        }
+        if (v > (UINT64_MAX - d) / 10) return fail("is out of range");
         v = v * 10 + d;
     }
     *value = v;
@@ -252,10 +255,16 @@ void json_escape(const std::string &s, std::string *out) {
 }
 
 std::string append_json(uint64_t offset, const std::string &ns) {
-    std::string n = std::to_string(offset);
-    std::string json = "{\"offset\":" + n + ",\"offset_str\":\"" + n + "\",\"file\":\"";
+    // One allocation: the answer of every append.
+    char n[24], b[24];
+    size_t nl = size_t(std::to_chars(n, n + sizeof n, offset).ptr - n);
+    size_t bl = size_t(std::to_chars(b, b + sizeof b, offset >> ROCHE_OFFSET_BITS).ptr - b);
+    std::string json;
+    json.reserve(64 + 2 * nl + bl + ns.size());
+    json.append("{\"offset\":").append(n, nl).append(",\"offset_str\":\"").append(n, nl);
+    json.append("\",\"file\":\"");
     json_escape(ns, &json);
-    json += "/append." + std::to_string(offset >> ROCHE_OFFSET_BITS) + ".raw\"}";
+    json.append("/append.").append(b, bl).append(".raw\"}");
     return json;
 }
 

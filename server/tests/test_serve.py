@@ -230,6 +230,14 @@ def test_bad_input(s):
     for off in ["", "abc", "-1", "1.5", "%201", "+1", "18446744073709551616", "0x10"]:
         status, _, text = get(s, off, ns="bad")
         assert status == 500 and text.startswith(b"bad offset"), (off, status, text)
+    # The messages quote the offset (escaped, cut at 64 bytes).
+    for off, want in [("", b'bad offset: "" is not a number'),
+                      ("a%22b", b'bad offset: "a\\"b" is not a decimal number'),
+                      ("9" * 70, b'bad offset: "' + b"9" * 64 + b'" is out of range'),
+                      ("18446744073709551616",
+                       b'bad offset: "18446744073709551616" is out of range')]:
+        status, _, text = get(s, off, ns="bad")
+        assert status == 500 and text == want, (off, status, text)
     bucket = a["offset"] >> 50
     for off in [a["offset"] + 1, a["offset"] + 5, a["offset"] + 10**6,
                 (bucket ^ 1) << 50 | 12345, 8191 << 50, (2**64 - 1)]:
