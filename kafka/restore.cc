@@ -44,7 +44,7 @@ public:
 
 private:
     static cli::Args store_args(const Options &opts, int32_t partitions);
-    void choose_ids();
+    void choose_ids(uint32_t buckets);
     void load_positions();
     void apply(const rd_kafka_message_t *msg);
     void commit(bool final);
@@ -107,8 +107,15 @@ Restore::Restore(const Options &opts)
     rk_ = new_consumer(opts, group_);
     partitions_ = partition_count(rk_, opts.topic, 15000);
     if (partitions_ == 0) throw Failure("topic " + opts.topic + " does not exist");
-    store_.reset(new cli::Store(store_args(opts, partitions_), cli::Access::Write));
-    choose_ids();
+    cli::Args args = store_args(opts, partitions_);
+    store_.reset(new cli::Store(args, cli::Access::Write));
+    // An existing namespace keeps its own bucket count (when it has more
+    // buckets than asked for), and ids hash over that.
+    roche_stat_info info = {};
+    info.version = ROCHE_STAT_VERSION;
+    int rc = roche_stat(store_->db(), opts.store.ns.c_str(), &info);
+    if (rc != ROCHE_OK && rc != ROCHE_ENOTFOUND) cli::check(rc);
+    choose_ids(rc == ROCHE_OK ? std::max(info.buckets, args.buckets) : args.buckets);
     load_positions();
 }
 
@@ -130,8 +137,7 @@ cli::Args Restore::store_args(const Options &opts, int32_t partitions) {
 
 // libroche puts an id's records in bucket crc32(id) % buckets: find, for
 // each partition P, an id that lands in bucket P.
-void Restore::choose_ids() {
-    uint32_t buckets = opts_.store.buckets ? opts_.store.buckets : uint32_t(partitions_);
+void Restore::choose_ids(uint32_t buckets) {
     ids_.assign(size_t(partitions_), std::string());
     int32_t missing = partitions_;
     for (uint64_t n = 0; missing > 0; n++) {

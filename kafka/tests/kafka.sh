@@ -142,6 +142,15 @@ k --ns r restore -t round --until-end 2> "$work/restore.err" || { cat "$work/res
 dump r | cmp -s - "$work/src.txt" || fail "after a restore restart the namespace differs from the topic (lost or repeated records)"
 echo "exactly once: every record once, in order, at its own offset"
 
+echo "== restore into a namespace that has more buckets than the topic partitions"
+printf first | r --ns wide --buckets 8 append > /dev/null
+k --ns wide restore -t mkill --until-end
+r --ns m --read-only scan --format tsv | cut -f4 | sort -u > "$work/want.txt"
+r --ns wide --read-only scan --format tsv | cut -f4 | grep -v '^first$' | sort -u > "$work/got.txt"
+cmp -s "$work/got.txt" "$work/want.txt" ||
+  fail "restore into an 8-bucket namespace: $(wc -l < "$work/got.txt") distinct values, not $(wc -l < "$work/want.txt")"
+echo "restored into 8 buckets"
+
 echo "== SIGTERM: flush, commit, exit 0"
 fill t 0 1000
 k_bg --ns t mirror -t term --partitions 4
