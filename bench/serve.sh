@@ -6,6 +6,13 @@
 # Environment: BUILD (default build-bench-serve), SECONDS_PER_RUN (6),
 # ROUNDS (5; the table gives medians and bests), THREADS (server threads, 2),
 # SKIP_APT=1 to skip apt-get.
+# Opt-in, rochefort itself beside it: ROCHEFORT_BIN=path to a rochefort v0.5
+# binary, or ROCHEFORT_SRC=a clone of https://github.com/jackdoe/rochefort
+# (its tag v0.5 is built here with Go; go-metro comes from the Go module
+# proxy). It then gets the same wrk workloads in the same rounds (its own
+# 20,000 records, GOMAXPROCS=THREADS, same CPUs; it logs a line a request,
+# which goes to /dev/null), and serve.md gains its rows and the ratios
+# roche serve / rochefort. Without either, nothing of this runs.
 # Rows: appends/s (POST /append, 50 B), gets/s (GET /get at random offsets
 # of 20,000 records), getMulti values/s (100 random offsets a request); the
 # ceiling: libmicrohttpd (the library roche serve uses; same daemon flags,
@@ -53,17 +60,34 @@ have_beast=1
 c++ -O2 -std=c++17 -o "$work/ceiling_beast" server/bench/ceiling_beast.cc -lpthread 2>/dev/null ||
   have_beast=0
 
+# rochefort v0.5, when asked for.
+RF=
+rf_desc=
+if [ -n "${ROCHEFORT_BIN:-}" ]; then
+  RF=$(readlink -f "$ROCHEFORT_BIN")
+  rf_desc="rochefort v0.5 from $ROCHEFORT_BIN"
+elif [ -n "${ROCHEFORT_SRC:-}" ]; then
+  git -C "$ROCHEFORT_SRC" rev-parse --verify -q 'v0.5^{commit}' >/dev/null ||
+    { echo "ROCHEFORT_SRC=$ROCHEFORT_SRC has no tag v0.5"; exit 1; }
+  mkdir "$work/rochefort"
+  git -C "$ROCHEFORT_SRC" show v0.5:main.go > "$work/rochefort/main.go"
+  (cd "$work/rochefort" && go mod init rochefort >/dev/null 2>&1 &&
+   go get github.com/dgryski/go-metro >/dev/null 2>&1 && go build -o rochefort .)
+  RF=$work/rochefort/rochefort
+  rf_desc="rochefort v0.5 ($(git -C "$ROCHEFORT_SRC" rev-parse --short 'v0.5^{commit}')) built with $(go version | cut -d' ' -f3), $(cd "$work/rochefort" && go list -m github.com/dgryski/go-metro)"
+fi
+
 PORT=18700
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # start CMD...: runs a server on the first two CPUs and waits for its port.
 start() {
-  taskset -c 0,1 "$@" 2>"$work/server.log" &
+  taskset -c 0,1 "$@" 2>"${SERVER_LOG:-$work/server.log}" &
   pid=$!
   for _ in $(seq 200); do
     curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0
     sleep 0.05
   done
-  echo "server did not start: $*"; cat "$work/server.log"; exit 1
+  echo "server did not start: $*"; cat "${SERVER_LOG:-$work/server.log}"; exit 1
 }
 stop() { kill "$pid"; wait "$pid" || true; pid=; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
@@ -100,23 +124,24 @@ EOF
 
 : > "$work/rows"
 DATA=$work/store
-start "$SERVE" --root "$DATA" --bind "127.0.0.1:$PORT" --threads "$THREADS"
-# Setup: 20,000 records of 50 B in namespace bench, offsets into Lua tables.
-$PY - "$PORT" "$work" <<'EOF'
+# setup PREFIX: 20,000 records of 50 B in namespace bench of the server
+# running, their offsets into Lua tables ($work/PREFIXget.lua, PREFIXmulti.lua).
+setup() {
+$PY - "$PORT" "$work" "$1" <<'EOF'
 import http.client, json, random, struct, sys
-port, work = int(sys.argv[1]), sys.argv[2]
+port, work, prefix = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 c = http.client.HTTPConnection("127.0.0.1", port)
 offs = []
 for i in range(20000):
     c.request("POST", "/append?namespace=bench&id=%d" % (i % 64), body=b"b" * 50)
     offs.append(json.loads(c.getresponse().read())["offset"])
 rng = random.Random(1)
-with open(work + "/get.lua", "w") as f:
+with open(work + "/" + prefix + "get.lua", "w") as f:
     f.write("local offs = {%s}\n" % ",".join(str(o) for o in offs))
     f.write("math.randomseed(7)\nrequest = function()\n"
             "  return wrk.format('GET', '/get?namespace=bench&offset=' .. "
             "string.format('%.0f', offs[math.random(#offs)]))\nend\n")
-with open(work + "/multi.lua", "w") as f:
+with open(work + "/" + prefix + "multi.lua", "w") as f:
     bodies = []
     for _ in range(1000):
         raw = struct.pack("<100Q", *(rng.choice(offs) for _ in range(100)))
@@ -126,7 +151,21 @@ with open(work + "/multi.lua", "w") as f:
             "  return wrk.format('POST', '/getMulti?namespace=bench', nil, "
             "bodies[math.random(#bodies)])\nend\n")
 EOF
+}
+start "$SERVE" --root "$DATA" --bind "127.0.0.1:$PORT" --threads "$THREADS"
+setup ""
 stop
+RF_DATA=$work/rochefort-store
+# rochefort v0.5 (opt-in): its flags; a log line a request, to /dev/null.
+start_rf() {
+  SERVER_LOG=/dev/null GOMAXPROCS=$THREADS start "$RF" -root "$RF_DATA" \
+    -bind "127.0.0.1:$PORT" -buckets 8
+}
+if [ -n "$RF" ]; then
+  start_rf
+  setup rf-
+  stop
+fi
 
 # Rounds: each shape of request goes to roche serve and right after to the
 # ceilings (pairs close in time, as the load of a shared machine drifts),
@@ -151,14 +190,20 @@ for round in $(seq "$ROUNDS"); do
       measure "ceiling Boost.Beast: $shape-shaped" "$script" "$path"
       stop
     fi
+    if [ -n "$RF" ]; then
+      [ $shape = append ] || script=$work/rf-$(basename "$script")
+      start_rf
+      measure "rochefort v0.5: $row" "$script" "$path"
+      stop
+    fi
   done
 done
 records=$(du -sh "$DATA" | cut -f1)
 
 mkdir -p bench/results
-$PY - "$work/rows" "$OUT" "$DUR" "$THREADS" "$records" "$ROUNDS" "$load_before" <<'EOF'
+$PY - "$work/rows" "$OUT" "$DUR" "$THREADS" "$records" "$ROUNDS" "$load_before" "$rf_desc" <<'EOF'
 import statistics, subprocess, sys
-rows_path, out, dur, threads, store, rounds, load_before = sys.argv[1:8]
+rows_path, out, dur, threads, store, rounds, load_before, rf_desc = sys.argv[1:9]
 runs = {}
 order = []
 for line in open(rows_path):
@@ -192,7 +237,7 @@ w("| row | requests/s (median) | best | values/s (median) | server CPU us/reques
 w("|---|---:|---:|---:|---:|---:|---:|---|")
 for name in order:
     rps, cpu = med(name, 0), med(name, 1)
-    values = rps * 100 if name.startswith("roche serve: getMulti") else rps
+    values = rps * 100 if ": getMulti" in name and not name.startswith("ceiling") else rps
     ratio = cpu_ratio = ""
     if name.startswith("roche serve"):
         shape = name.split(": ")[1].split(" ")[0]
@@ -208,6 +253,28 @@ for name in order:
     w("| %s%s | %.0f | %.0f | %.0f | %.1f | %s | %s | %s |" % (name, note, rps, best, values, cpu, ratio, cpu_ratio,
       ", ".join("%.0f" % r[0] for r in runs[name])))
 w("")
+rf_rows = [n for n in order if n.startswith("rochefort v0.5: ")]
+if rf_rows:
+    w("## roche serve beside rochefort v0.5")
+    w("")
+    w("%s, run in the same rounds (right after the ceilings of each shape), on the" % rf_desc)
+    w("same CPUs, GOMAXPROCS=%s, its own 20,000 records for gets and getMulti; its" % threads)
+    w("log line a request goes to /dev/null. Ratios are roche serve / rochefort:")
+    w("of the medians, and the median of each round's ratio (runs close in time).")
+    w("CPU ratio is rochefort's server CPU per request over roche serve's.")
+    w("")
+    w("| workload | roche serve requests/s | rochefort requests/s | ratio (medians) | ratio (median of rounds) | roche serve CPU us/req | rochefort CPU us/req | rochefort CPU / roche serve CPU |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for rf in rf_rows:
+        shape = rf[len("rochefort v0.5: "):]
+        rs = "roche serve: " + shape
+        if rs not in runs:
+            continue
+        per_round = [a[0] / b[0] for a, b in zip(runs[rs], runs[rf]) if b[0] > 0]
+        w("| %s | %.0f | %.0f | %.2f | %.2f | %.1f | %.1f | %.2f |" % (
+            shape, med(rs, 0), med(rf, 0), med(rs, 0) / med(rf, 0),
+            statistics.median(per_round), med(rs, 1), med(rf, 1), med(rf, 1) / med(rs, 1)))
+    w("")
 w("Machine: %s, %s CPUs, kernel %s; %s; %s; wrk %s; store after the run: %s." % (
     sh("lscpu | sed -n 's/^Model name: *//p'"), sh("nproc"), sh("uname -r"),
     "libmicrohttpd " + sh("pkg-config --modversion libmicrohttpd"),
