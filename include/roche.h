@@ -402,6 +402,29 @@ ROCHE_API int roche_get_view(roche_db *db, const char *ns, uint64_t offset, roch
 /** Release a view from roche_get_view(). NULL is a no-op. */
 ROCHE_API void roche_view_release(roche_view *view);
 
+/** Read the value of the record at offset into the caller's buffer, in one
+ *  call: for bindings that keep a buffer of their own and reuse it. The
+ *  record is found and checked as by roche_get(); the value is checked
+ *  against its checksum before a byte of it reaches buf, so on any failure
+ *  buf is left untouched.
+ *  @param buf  receives the value; may be NULL when cap is 0 (a size query)
+ *  @param cap  bytes buf holds
+ *  @param len  receives the value's length (0 for an empty value)
+ *  @return ROCHE_OK (the value is in buf, *len its length);
+ *          ROCHE_ETOOBIG (cap is smaller than the value: nothing is copied
+ *          and *len receives the value's length; retry with a buffer of
+ *          *len bytes. The length comes from the record's checked header;
+ *          the value itself is checked by the call that copies it, so that
+ *          retry may still find it damaged); ROCHE_EINVAL (NULL db or len,
+ *          NULL buf with cap above 0, bad name); ROCHE_ENOTFOUND (no such
+ *          namespace, a bucket that has no file, an offset at or past the
+ *          end); ROCHE_ECORRUPT (no record starts there, or the record
+ *          fails its checksum); ROCHE_EDROPPED (dropped by retention);
+ *          ROCHE_ENOMEM; ROCHE_EIO. On every failure but ROCHE_ETOOBIG,
+ *          *len is 0. Threads and processes: as roche_get(). */
+ROCHE_API int roche_get_into(roche_db *db, const char *ns, uint64_t offset, void *buf,
+                             size_t cap, size_t *len);
+
 /** Read the values at count offsets in one call.
  *  The result holds one item per offset, in request order (duplicates
  *  allowed), each with its own status: one bad offset does not fail the

@@ -181,6 +181,15 @@ int roche_get_view(roche_db *db, const char *ns, uint64_t offset, roche_view **v
     });
 }
 
+int roche_get_into(roche_db *db, const char *ns, uint64_t offset, void *buf, size_t cap,
+                   size_t *len) {
+    if (len) *len = 0;
+    if (!db) return null_argument("db");
+    if (!len) return null_argument("len");
+    if (!buf && cap) return null_argument("buf (with a cap above 0)");
+    return guarded([&] { return db->store->get_into(ns, offset, buf, cap, len); });
+}
+
 void roche_view_release(roche_view *view) {
     if (!view) return;
     std::free(view->owned);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -333,22 +334,63 @@ static int no_bucket(const std::string &dir, uint64_t offset) {
                                      " has no file");
 }
 
-int Store::get(const char *ns, uint64_t offset, void **data, size_t *len) {
+// What every single read checks before it reads a value (roche_get(),
+// roche_get_view(), roche_get_into()): the namespace, the offset's bucket,
+// and a record that starts at the offset (locate(): its header and its
+// entry, or ROCHE_EDROPPED). fn(bucket, rec) then reads the value, through
+// copy_value() or checked_value(), which check it against its checksum.
+template <typename Fn>
+int Store::with_record(const char *ns, uint64_t offset, Fn &&fn) {
     return with_namespace(ns, false, [&](Namespace &space) {
         BucketFile *bucket = space.bucket(offset_bucket(offset));
         if (!bucket) return no_bucket(space.dir(), offset);
         RecordRef rec;
         int rc = bucket->locate(offset_position(offset), &rec);
         if (rc != ROCHE_OK) return rc;
+        return fn(space, *bucket, rec);
+    });
+}
+
+int Store::get(const char *ns, uint64_t offset, void **data, size_t *len) {
+    return with_record(ns, offset, [&](Namespace &, BucketFile &bucket, const RecordRef &rec) {
         void *copy = std::malloc(rec.length ? rec.length : 1);
         if (!copy) return fail(ROCHE_ENOMEM, "allocating " + std::to_string(rec.length) + " bytes");
-        if ((rc = bucket->copy_value(rec, copy)) != ROCHE_OK) {
+        int rc = bucket.copy_value(rec, copy);
+        if (rc != ROCHE_OK) {
             std::free(copy);
             return rc;
         }
         *data = copy;
         *len = rec.length;
         return ROCHE_OK;
+    });
+}
+
+int Store::get_into(const char *ns, uint64_t offset, void *buf, size_t cap, size_t *len) {
+    return with_record(ns, offset, [&](Namespace &, BucketFile &bucket, const RecordRef &rec) {
+        if (rec.length > cap) {
+            *len = rec.length;
+            return fail(ROCHE_ETOOBIG, "value of " + std::to_string(rec.length) +
+                                           " bytes; the buffer holds " + std::to_string(cap));
+        }
+        int rc;
+        if (!opts_.read_only) {
+            rc = bucket.copy_value(rec, buf);  // checked in the mapping, then copied
+        } else {
+            // A read-only handle pread()s the value and checks it where it
+            // landed: land it here, so damaged bytes never reach buf.
+            uint8_t small[4096];
+            uint8_t *tmp = small;
+            if (rec.length > sizeof small) {
+                tmp = static_cast<uint8_t *>(std::malloc(rec.length));
+                if (!tmp) return fail(ROCHE_ENOMEM, "allocating " + std::to_string(rec.length) + " bytes");
+            }
+            rc = bucket.copy_value(rec, tmp);
+            if (rc == ROCHE_OK && rec.length) std::memcpy(buf, tmp, rec.length);
+            if (tmp != small) std::free(tmp);
+        }
+        if (rc == ROCHE_OK) *len = rec.length;
+        return rc;
     });
 }
 
@@ -359,13 +401,9 @@ int Store::get_view(const char *ns, uint64_t offset, std::shared_ptr<Namespace> 
         if (rc == ROCHE_OK) *data = *owned;
         return rc;
     }
-    return with_namespace(ns, false, [&](Namespace &space) {
-        BucketFile *bucket = space.bucket(offset_bucket(offset));
-        if (!bucket) return no_bucket(space.dir(), offset);
-        RecordRef rec;
+    return with_record(ns, offset, [&](Namespace &space, BucketFile &bucket, const RecordRef &rec) {
         const uint8_t *value;
-        int rc = bucket->locate(offset_position(offset), &rec);
-        if (rc == ROCHE_OK) rc = bucket->checked_value(rec, &value);
+        int rc = bucket.checked_value(rec, &value);
         if (rc != ROCHE_OK) return rc;
         *pin = space.shared_from_this();
         *data = value;

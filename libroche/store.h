@@ -45,6 +45,9 @@ public:
     // a read-only handle copies it into *owned (malloc) instead.
     int get_view(const char *ns, uint64_t offset, std::shared_ptr<Namespace> *pin, void **owned,
                  const void **data, size_t *len);
+    // The value copied into buf when it fits in cap bytes; else
+    // ROCHE_ETOOBIG with *len its length, and buf untouched.
+    int get_into(const char *ns, uint64_t offset, void *buf, size_t cap, size_t *len);
     int multiget(const char *ns, const uint64_t *offsets, size_t count, roche_values **out);
     int scan(const char *ns, uint64_t from, std::unique_ptr<Scan> *out);
     // A follower (follow.h) of ns; a writable handle creates the namespace.
@@ -84,6 +87,10 @@ private:
     // first use; with create, a missing namespace is made.
     template <typename Fn>
     int with_namespace(const char *ns, bool create, Fn &&fn);
+    // Runs fn(Namespace &, BucketFile &, const RecordRef &) on the record
+    // that starts at offset, once located (the checks every get shares).
+    template <typename Fn>
+    int with_record(const char *ns, uint64_t offset, Fn &&fn);
     int open_namespace(std::string_view name, bool create);
     std::shared_ptr<std::mutex> gate(std::string_view name);
     void drop_gate(std::string_view name, std::shared_ptr<std::mutex> &g);
