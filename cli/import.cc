@@ -182,11 +182,17 @@ uint64_t last_nonzero_end(int fd, const std::string &path, uint64_t from, uint64
     return end;
 }
 
-// For the tests only: $ROCHE_IMPORT_CRASH_AFTER=N kills the process with
-// SIGKILL right after the Nth check it rewrites, as a crash would.
+// For the tests only, in a build of the tool made for them (the CMake
+// target roche_cli_test_hooks, never installed): $ROCHE_IMPORT_CRASH_AFTER=N
+// kills the process with SIGKILL right after the Nth check it rewrites, as
+// a crash would. The installed tool has no such hook.
 uint64_t crash_after() {
+#ifdef ROCHE_CLI_TEST_HOOKS
     const char *env = std::getenv("ROCHE_IMPORT_CRASH_AFTER");
     return env && *env ? std::strtoull(env, nullptr, 10) : 0;
+#else
+    return 0;
+#endif
 }
 
 class Importer {
