@@ -103,18 +103,29 @@ sub DESTROY {
     eval { $self->close; 1 } or warn "Roche: closing $self->{path} on DESTROY: $@\n";
 }
 
-# Scratch words for the hot paths (get, append): [$buffer, its address].
-# Each call takes one from the pool and gives it back, so a %SIG handler
-# that calls get or append in the middle of another uses its own. New
+# Scratch for the hot paths (get, append): [$words, their address,
+# $buffer, its size, its address]. The words are a length (or an offset)
+# and the buffer's address, so one unpack ('Q/P': a length, then that many
+# bytes at a pointer) copies a value out of the buffer. Each call takes a
+# slot from the pool and gives it back, so a %SIG handler that calls get or
+# append in the middle of another uses its own words and buffer. New
 # ithreads start with an empty pool (their copies of the strings live at
-# other addresses).
+# other addresses). Neither string is ever copied in Perl, so neither ever
+# shares its memory with another scalar: libroche writes into it in place.
 my @SLOTS;
+
+use constant VALUE_BUFFER_START => 4096;          # get's buffer, to begin with
+use constant VALUE_BUFFER_KEPT  => 256 * 1024;    # the most a slot's buffer grows to
 
 sub CLONE { @SLOTS = () }
 
 sub _new_slot {
-    my $buffer = "\0" x 24;
-    return [$buffer, unpack('Q', pack 'P', $buffer)];
+    my $size = shift // VALUE_BUFFER_START;
+    my $slot = [undef, 0, "\0" x $size, $size, 0];
+    $slot->[4] = unpack 'Q', pack 'P', $slot->[2];
+    $slot->[0] = pack 'QQ', 0, $slot->[4];
+    $slot->[1] = unpack 'Q', pack 'P', $slot->[0];
+    return $slot;
 }
 
 # The hot path: options and checks inline, no sub calls but the FFI call;
@@ -179,10 +190,10 @@ sub append_many {
     return [unpack 'Q*', $offsets];
 }
 
-# The hot path, as append. roche_get_view writes the length, the data
-# pointer and the view into three scratch words in that order, so one
-# unpack ('Q/P': a length, then that many bytes at a pointer) copies the
-# value, once, from the store's mapping, and gives the view to release.
+# The hot path, as append. roche_get_into copies the value into the slot's
+# buffer and writes its length into the slot's first word; one unpack
+# ('Q/P') copies it out into the scalar returned. A value larger than the
+# buffer (ETOOBIG, its length in that word) is read again (_get_large).
 sub get {
     my $db = $_[0]{handle} // _closed('get');
     my $offset = $_[1];
@@ -191,18 +202,46 @@ sub get {
         my (undef, undef, %options) = @_;
         ($ns) = _options(\%options, 'get', 'namespace');
     }
-    _check_offset($offset, 'get', 'offset') unless defined $offset && !ref $offset && $offset =~ /\A[0-9]{1,19}\z/;
+    # 1 to 19 ASCII digits, as /\A[0-9]{1,19}\z/ but cheaper: anything
+    # else goes to the full check.
+    _check_offset($offset, 'get', 'offset')
+        unless defined $offset && !ref $offset && length $offset && length($offset) < 20 && !($offset =~ tr/0-9//c);
     my $slot = pop(@SLOTS) // _new_slot();
-    my $at = $slot->[1];
-    my $rc = Roche::FFI::roche_get_view_fast($db, $ns, $offset, $at + 16, $at + 8, $at);
+    my $rc = Roche::FFI::roche_get_into_fast($db, $ns, $offset, $slot->[4], $slot->[3], $slot->[1]);
     if ($rc != OK) {
+        return _get_large($db, $ns, $offset, $slot) if $rc == ETOOBIG;
         push @SLOTS, $slot;
         _fail($rc, "get $offset", $offset);
     }
-    my ($value, $view) = unpack 'Q/P Q', $slot->[0];
-    Roche::FFI::roche_view_release($view);
+    my $value = unpack 'Q/P', $slot->[0];
     push @SLOTS, $slot;
     return $value;
+}
+
+# get of a value larger than the slot's buffer, whose length is in the
+# slot's first word. Up to VALUE_BUFFER_KEPT a slot with a buffer large
+# enough (a power of two) replaces it in the pool; past it, a slot of the
+# value's size is used once and the pool keeps the old one. Read again
+# until it fits: the length cannot change for one offset, unless the
+# namespace was deleted and made again meanwhile.
+sub _get_large {
+    my ($db, $ns, $offset, $slot) = @_;
+    my $pooled = $slot;
+    while (1) {
+        my $size = unpack 'Q', $slot->[0];
+        if ($size <= VALUE_BUFFER_KEPT) {
+            my $grown = $pooled->[3];
+            $grown *= 2 while $grown < $size;
+            $pooled = $slot = _new_slot($grown);
+        } else {
+            $slot = _new_slot($size);
+        }
+        my $rc = Roche::FFI::roche_get_into_fast($db, $ns, $offset, $slot->[4], $slot->[3], $slot->[1]);
+        next if $rc == ETOOBIG;
+        push @SLOTS, $pooled;
+        _fail($rc, "get $offset", $offset) if $rc != OK;
+        return unpack 'Q/P', $slot->[0];
+    }
 }
 
 # The whole result is read in three bulk copies (values, lengths,
@@ -713,8 +752,9 @@ reference of their offsets, in order. Much faster than C<append> in a loop.
 
     my $value = $db->get($offset, namespace => $ns);
 
-The value at C<$offset>, as a byte string, copied once from the store's
-mapping (C<roche_get_view>); the string is the caller's own. Croaks
+The value at C<$offset>, as a byte string, read in one libroche call
+(C<roche_get_into>) into a buffer the binding reuses, then copied once;
+the string is the caller's own. Croaks
 C<ENOTFOUND> (no such namespace, bucket or offset past the end) or
 C<ECORRUPT> (no valid record starts there).
 

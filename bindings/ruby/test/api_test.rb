@@ -33,8 +33,8 @@ class ApiTest < RocheTest
     end
   end
 
-  # get copies the value out of the store's mapping (roche_get_view) and
-  # releases the view: what it returned is the caller's own String, intact
+  # get copies the value out of the store (roche_get_into, into the
+  # store's buffer, then into a String): what it returned is the caller's own String, intact
   # after the namespace is closed or deleted and after the store is closed.
   def test_get_returns_a_copy_that_outlives_its_namespace
     value = ("\0kept\xff".b * 20_000) # over one page, NULs included
@@ -67,31 +67,60 @@ class ApiTest < RocheTest
     end
   end
 
-  # The view is released even when the copy out of it raises, and the
-  # handle's guard is left: close does not wait for the failed get.
-  def test_get_releases_its_view_when_the_copy_raises
-    get_view = Roche::Native.method(:roche_get_view)
-    release = Roche::Native.method(:roche_view_release)
-    released = []
-    broken_get_view = lambda do |*args, data_at, length_at|
-      code = get_view.call(*args, data_at, length_at)
-      FFI::Pointer.new(data_at).write_pointer(FFI::Pointer::NULL) # read_bytes of NULL raises
+  # The handle's guard is left even when the copy out of the buffer
+  # raises: a later get reads on, and close does not wait for the failed one.
+  def test_get_leaves_its_guard_when_the_copy_raises
+    get_into = Roche::Native.method(:roche_get_into)
+    broken_get_into = lambda do |*args, length_at|
+      code = get_into.call(*args, length_at)
+      FFI::Pointer.new(length_at).write_uint64(2**62) # past the buffer: get_bytes raises
       code
     end
-    counting_release = lambda do |view|
-      released << view
-      release.call(view)
+    db = open_store
+    offset = db.append("value")
+    Roche::Native.stub(:roche_get_into, broken_get_into) do
+      assert_raises(IndexError) { db.get(offset) }
     end
+    assert_equal "value", db.get(offset)
+    closer = Thread.new { db.close }
+    assert closer.join(10), "close waited for the failed get"
+  end
+
+  # get reads through one buffer per store, grown for larger values (and
+  # values past what it keeps, through a buffer of their own): each String
+  # returned is the caller's own, whatever is read next.
+  def test_get_of_values_of_every_size_through_one_buffer
+    sizes = [0, 1, 100, 4095, 4096, 4097, 70_000, 262_144, 262_145, 1_000_000, 5, 0]
+    [false, true].each do |read_only|
+      values = sizes.each_with_index.map { |size, i| Random.new(i).bytes(size) }
+      offsets = open_store { |db| values.map { |value| db.append(value, namespace: "sizes") } }
+      open_store(read_only: read_only) do |db|
+        reads = offsets.map { |offset| db.get(offset, namespace: "sizes") }
+        assert_equal values, reads
+        reads.each { |read| assert_equal Encoding::BINARY, read.encoding }
+        assert_equal values.reverse, offsets.reverse.map { |offset| db.get(offset, namespace: "sizes") }
+        assert_raises(Roche::Corrupt) { db.get(offsets[6] + 1, namespace: "sizes") }
+        assert_equal values[7], db.get(offsets[7], namespace: "sizes")
+      end
+    end
+  end
+
+  # Threads share the store's buffer one get at a time (the handle's lock):
+  # each reads its own values, while others make the buffer grow.
+  def test_get_from_threads_while_the_buffer_grows
+    sizes = [3, 5000, 100, 300_000, 70_000, 0, 9000]
     open_store do |db|
-      offset = db.append("value")
-      Roche::Native.stub(:roche_get_view, broken_get_view) do
-        Roche::Native.stub(:roche_view_release, counting_release) do
-          assert_raises(FFI::NullPointerError) { db.get(offset) }
+      values = sizes.map { |size| Random.new(size).bytes(size) }
+      offsets = values.map { |value| db.append(value) }
+      threads = Array.new(4) do |t|
+        Thread.new do
+          200.times.all? do |i|
+            k = (i + t) % sizes.size
+            db.get(offsets[k]) == values[k]
+          end
         end
       end
-      assert_equal 1, released.size
-      refute_equal 0, released.first
-      assert_equal "value", db.get(offset)
+      assert threads.map(&:value).all?
     end
   end
 

@@ -92,7 +92,7 @@ sub library_path { ($ffi->lib)[0] }
 sub string_at { $ffi->cast('opaque' => 'string', $_[0]) }
 
 my @renamed = (
-    [[roche_get_view => 'roche_get_view_fast'] => ['opaque', 'string', 'uint64', 'opaque', 'opaque', 'opaque'] => 'int'],
+    [[roche_get_into => 'roche_get_into_fast'] => ['opaque', 'string', 'uint64', 'opaque', 'size_t', 'opaque'] => 'int'],
     [[roche_append => 'roche_append_fast'] => ['opaque', 'string', 'string', 'string', 'size_t', 'opaque'] => 'int'],
 );
 
@@ -120,6 +120,7 @@ my %signatures = (
     roche_sync           => [['opaque'] => 'int'],
 
     roche_get_view        => [['opaque', 'string', 'uint64', 'opaque*', 'opaque*', 'size_t*'] => 'int'],
+    roche_get_into        => [['opaque', 'string', 'uint64', 'opaque', 'size_t', 'size_t*'] => 'int'],
     # The hot paths' signatures (Roche::get, Roche::append): the outputs go
     # as addresses of words in a scratch string, read back with one unpack,
     # cheaper than FFI::Platypus's pointer arguments; the value goes as a

@@ -64,7 +64,12 @@ module Roche
     WORD = FFI::Pointer.size
     RETENTION_KEYS = %i[max_age max_bytes].freeze
     NOT_GIVEN = Object.new.freeze
-    private_constant :MAX_OFFSET, :MAX_U32, :WORD, :RETENTION_KEYS, :NOT_GIVEN
+    # #get's reusable buffer: its first size, and the most it grows to. A
+    # larger value is read into a buffer of its own, freed after the copy.
+    VALUE_BUFFER_START = 4096
+    VALUE_BUFFER_KEPT = 256 * 1024
+    private_constant :MAX_OFFSET, :MAX_U32, :WORD, :RETENTION_KEYS, :NOT_GIVEN, :VALUE_BUFFER_START,
+                     :VALUE_BUFFER_KEPT
 
     # Open the store at path; see Roche.open.
     def initialize(path, buckets: nil, read_only: false, sync: :never, sync_period: nil, retention: nil,
@@ -84,6 +89,10 @@ module Roche
       @address = @handle.address
       @scratch = @handle.scratch
       @scratch_at = @handle.scratch_at
+      # #get's buffer, grown up to VALUE_BUFFER_KEPT; used under @lock.
+      @value = FFI::MemoryPointer.new(:uint8, VALUE_BUFFER_START, false)
+      @value_at = @value.address
+      @value_cap = VALUE_BUFFER_START
     end
 
     # Close the store: files are trimmed to their last record and the writer
@@ -152,44 +161,34 @@ module Roche
     # The value at offset, as a binary String. Raises Roche::NotFound for an
     # offset past the end, Roche::Corrupt for one inside a record.
     #
-    # The bytes are copied once, from the store's mapping (roche_get_view)
-    # straight into the String, and the view is released under the handle's
-    # guard whatever happens: its slot starts NULL (a no-op release) and
-    # libroche leaves it NULL on failure. The three output slots (view, data,
-    # length) are words of one allocation, passed by address: a
-    # MemoryPointer and a :pointer argument each cost more than the copy.
+    # One libroche call (roche_get_into) copies the checked value into this
+    # DB's buffer, and one copy makes the String. The buffer is reused by
+    # every get and used only under the handle's lock, with the GVL held
+    # (the call does not release it), so no two threads ever share it. A
+    # value that does not fit (ETOOBIG, with its length in the scratch
+    # word) is read again into a larger buffer (#get_large).
     #
     # The hot path, as #append: inline checks, one lock, the handle's
-    # scratch words, no MemoryPointer, detail read only on failure.
+    # scratch word for the length, no MemoryPointer, detail read only on
+    # failure.
     def get(offset, namespace: nil)
       offset_arg(offset) unless offset.is_a?(Integer) && offset >= 0 && offset <= MAX_OFFSET
       namespace = name_arg(namespace) unless namespace.nil? || namespace.instance_of?(String)
-      scratch = @scratch
-      at = @scratch_at
       @lock.lock
       begin
-        # The view's word is 0 unless this call got a view: the ensure
-        # below then releases nothing (a Closed raised here must not
-        # release the view of an earlier get a second time).
-        scratch.put_uint64(0, 0)
         raise Closed if @handle.closing
 
         code = begin
-          Native.roche_get_view(@address, namespace, offset, at, at + WORD, at + (2 * WORD))
+          Native.roche_get_into(@address, namespace, offset, @value_at, @value_cap, @scratch_at)
         rescue ArgumentError => e # ffi: a NUL byte in the namespace
           Roche.invalid(e.message)
         end
-        raise @handle.failed(code, offset: offset) if code.negative?
+        return @value.get_bytes(0, @scratch.get_uint64(0)) if code.zero?
+        return get_large(offset, namespace) if code == Native::ETOOBIG
 
-        scratch.get_pointer(WORD).read_bytes(scratch.get_uint64(2 * WORD))
+        raise @handle.failed(code, offset: offset)
       ensure
-        begin
-          view = scratch.get_uint64(0)
-          scratch.put_uint64(0, 0)
-          Native.roche_view_release(view) unless view.zero?
-        ensure
-          @lock.unlock
-        end
+        @lock.unlock
       end
     end
 
@@ -411,6 +410,35 @@ module Roche
         check(Native.roche_append_blocking(db, namespace, id, native_bytes(value), value.bytesize, offset))
       end
       offset.read_uint64
+    end
+
+    # #get of a value larger than the buffer, under the handle's lock: the
+    # scratch word holds its length. Up to VALUE_BUFFER_KEPT the buffer
+    # grows (and stays grown); past it, a buffer of the value's size is
+    # used once and freed. Read again until it fits: the length cannot
+    # change for one offset, unless the namespace was deleted and made
+    # again meanwhile.
+    def get_large(offset, namespace)
+      loop do
+        size = @scratch.get_uint64(0)
+        if size <= VALUE_BUFFER_KEPT
+          grown = [[size, @value_cap * 2].max, VALUE_BUFFER_KEPT].min
+          @value = FFI::MemoryPointer.new(:uint8, grown, false)
+          @value_at = @value.address
+          @value_cap = grown
+          code = Native.roche_get_into(@address, namespace, offset, @value_at, @value_cap, @scratch_at)
+          return @value.get_bytes(0, @scratch.get_uint64(0)) if code.zero?
+        else
+          buffer = FFI::MemoryPointer.new(:uint8, size, false)
+          begin
+            code = Native.roche_get_into(@address, namespace, offset, buffer.address, size, @scratch_at)
+            return buffer.get_bytes(0, @scratch.get_uint64(0)) if code.zero?
+          ensure
+            buffer.free
+          end
+        end
+        raise @handle.failed(code, offset: offset) unless code == Native::ETOOBIG
+      end
     end
 
     # Output slots of roche_scan_next() (offset, data, length, time), reused

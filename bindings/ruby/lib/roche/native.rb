@@ -121,10 +121,12 @@ module Roche
     attach_function :roche_sync_namespace, %i[pointer string], :int, blocking: true
     attach_function :roche_sync, [:pointer], :int, blocking: true
 
-    # The value in place (pinned until roche_view_release); DB#get copies it
-    # once into a String and releases the view. The three output arguments
-    # are addresses (uintptr_t) of words in one MemoryPointer that DB#get
-    # keeps alive across the call: cheaper than three :pointer arguments.
+    # DB#get: the value copied into the DB's own buffer (or ETOOBIG and the
+    # length, when it does not fit), then once into a String. The buffer
+    # and the length's word go as addresses (uintptr_t) of MemoryPointers
+    # the DB keeps alive: cheaper than :pointer arguments.
+    attach_function :roche_get_into, %i[uintptr_t string uint64 uintptr_t size_t uintptr_t], :int
+    # The value in place (pinned until roche_view_release).
     attach_function :roche_get_view, %i[uintptr_t string uint64 uintptr_t uintptr_t uintptr_t], :int
     attach_function :roche_view_release, [:uintptr_t], :void
     attach_function :roche_multiget, %i[pointer string pointer size_t pointer], :int, blocking: true
