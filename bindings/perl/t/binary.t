@@ -95,6 +95,51 @@ subtest 'get reads values of every size through one reused buffer' => sub {
     $writer->close;
 };
 
+# Without roche_get_into (an older libroche), get reads through a view.
+# The copy is one unpack (no sub call that could die between the view
+# and its release): every get releases its view once, empty values too.
+subtest 'get releases its view' => sub {
+    my $offset = $db->append('value', namespace => 'release');
+    my @released;
+    my $release = \&Roche::FFI::roche_view_release;
+    {
+        no warnings 'redefine';
+        local *Roche::FFI::roche_view_release = sub { push @released, $_[0]; $release->(@_) };
+        local $@ = 'before';
+        is($db->_get_through_view($offset, namespace => 'release'), 'value', 'a value');
+        is(scalar @released, 1, 'after one release');
+        ok($released[0], 'of the view');
+        @released = ();
+        is($db->_get_through_view($db->append('', namespace => 'release'), namespace => 'release'), '', 'an empty value');
+        is(scalar @released, 1, 'is released too');
+        @released = ();
+        ok(error_of { $db->_get_through_view($offset + 1, namespace => 'release') }, 'a failed get');
+        is(scalar @released, 0, 'has no view to release');
+        is($@, 'before', 'a get leaves $@ alone');
+    }
+    is($db->_get_through_view($offset, namespace => 'release'), 'value', 'the store reads on');
+    is($db->get($offset, namespace => 'release'), 'value', 'and get after it');
+};
+
+subtest 'a libroche without roche_get_into' => sub {
+    my $script = <<'PERL';
+use FFI::Platypus;
+my $find = \&FFI::Platypus::find_symbol;
+{ no warnings 'redefine'; *FFI::Platypus::find_symbol = sub { $_[1] eq 'roche_get_into' ? undef : $find->(@_) }; }
+require Roche;
+my $db = Roche->open($ARGV[0]);
+my $value = "\0value" x 1000;
+print defined &Roche::FFI::roche_get_into_fast ? 'attached' : 'absent', ' ',
+      ($db->get($db->append($value)) eq $value ? 'same' : 'different'), ' [', $db->get($db->append('')), "]\n";
+$db->close;
+PERL
+    my $root = fresh_root();
+    open my $child, '-|', perl_with_roche(), '-e', $script, $root or die "perl: $!";
+    my $output = do { local $/; <$child> };
+    close $child;
+    is($output, "absent same []\n", 'loads, and get reads through views');
+};
+
 subtest 'numbers are stored as their digits' => sub {
     is($db->get($db->append(42)), '42', 'an integer');
     is($db->get($db->append(1.5)), '1.5', 'a float');

@@ -124,6 +124,60 @@ class ApiTest < RocheTest
     end
   end
 
+  # Without roche_get_into (an older libroche), get reads through a view:
+  # the view is released even when the copy out of it raises, and the
+  # handle's guard is left: close does not wait for the failed get.
+  def test_get_releases_its_view_when_the_copy_raises
+    get_view = Roche::Native.method(:roche_get_view)
+    release = Roche::Native.method(:roche_view_release)
+    released = []
+    broken_get_view = lambda do |*args, data_at, length_at|
+      code = get_view.call(*args, data_at, length_at)
+      FFI::Pointer.new(data_at).write_pointer(FFI::Pointer::NULL) # read_bytes of NULL raises
+      code
+    end
+    counting_release = lambda do |view|
+      released << view
+      release.call(view)
+    end
+    open_store do |db|
+      offset = db.append("value")
+      Roche::Native.stub(:roche_get_view, broken_get_view) do
+        Roche::Native.stub(:roche_view_release, counting_release) do
+          assert_raises(FFI::NullPointerError) { db.send(:get_through_view, offset) }
+        end
+      end
+      assert_equal 1, released.size
+      refute_equal 0, released.first
+      assert_equal "value", db.send(:get_through_view, offset)
+      assert_equal "value", db.get(offset)
+      assert_equal "".b, db.send(:get_through_view, db.append(""))
+      assert_raises(Roche::Corrupt) { db.send(:get_through_view, offset + 1) }
+    end
+  end
+
+  # A libroche without roche_get_into loads, and get reads through views.
+  def test_get_without_roche_get_into_in_the_library
+    output = ruby_child(<<~RUBY, @dir)
+      require "ffi"
+      module HideGetInto
+        def attach_function(name, *args, **options)
+          raise FFI::NotFoundError.new("roche_get_into", "libroche") if name == :roche_get_into
+
+          super
+        end
+      end
+      FFI::Library.prepend(HideGetInto)
+      require "roche"
+      Roche.open(File.join(ARGV[0], "old")) do |db|
+        offset = db.append("value" * 1000)
+        puts Roche::Native.respond_to?(:roche_get_into), db.get(offset) == "value" * 1000,
+             db.get(db.append("")).inspect
+      end
+    RUBY
+    assert_equal "false\ntrue\n\"\"\n", output
+  end
+
   def test_values_survive_close_and_reopen
     offset = open_store { |db| db.append("kept", namespace: "ns") }
     open_store(read_only: true) { |db| assert_equal "kept", db.get(offset, namespace: "ns") }

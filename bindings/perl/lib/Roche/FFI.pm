@@ -92,7 +92,7 @@ sub library_path { ($ffi->lib)[0] }
 sub string_at { $ffi->cast('opaque' => 'string', $_[0]) }
 
 my @renamed = (
-    [[roche_get_into => 'roche_get_into_fast'] => ['opaque', 'string', 'uint64', 'opaque', 'size_t', 'opaque'] => 'int'],
+    [[roche_get_view => 'roche_get_view_fast'] => ['opaque', 'string', 'uint64', 'opaque', 'opaque', 'opaque'] => 'int'],
     [[roche_append => 'roche_append_fast'] => ['opaque', 'string', 'string', 'string', 'size_t', 'opaque'] => 'int'],
 );
 
@@ -120,7 +120,6 @@ my %signatures = (
     roche_sync           => [['opaque'] => 'int'],
 
     roche_get_view        => [['opaque', 'string', 'uint64', 'opaque*', 'opaque*', 'size_t*'] => 'int'],
-    roche_get_into        => [['opaque', 'string', 'uint64', 'opaque', 'size_t', 'size_t*'] => 'int'],
     # The hot paths' signatures (Roche::get, Roche::append): the outputs go
     # as addresses of words in a scratch string, read back with one unpack,
     # cheaper than FFI::Platypus's pointer arguments; the value goes as a
@@ -161,6 +160,13 @@ my %signatures = (
 );
 $ffi->attach($_ => @{ $signatures{$_} }) for sort keys %signatures;
 $ffi->attach(@$_) for @renamed;
+
+# roche_get_into is younger than the rest: a libroche without it (an older
+# one found first) still serves, and Roche::get reads through a view.
+if ($ffi->find_symbol('roche_get_into')) {
+    $ffi->attach(roche_get_into => ['opaque', 'string', 'uint64', 'opaque', 'size_t', 'size_t*'] => 'int');
+    $ffi->attach([roche_get_into => 'roche_get_into_fast'] => ['opaque', 'string', 'uint64', 'opaque', 'size_t', 'opaque'] => 'int');
+}
 
 # size_t[] travels as a packed string; this is its pack letter.
 use constant SIZE_T_PACK => $Config::Config{sizesize} == 8 ? 'Q' : 'L';

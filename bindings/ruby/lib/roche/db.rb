@@ -192,6 +192,46 @@ module Roche
       end
     end
 
+    # #get with a libroche that has no roche_get_into: the value is copied
+    # once, from the store's mapping (roche_get_view) into the String, and
+    # the view is released under the handle's guard whatever happens: its
+    # slot starts NULL (a no-op release) and libroche leaves it NULL on
+    # failure. The three output slots (view, data, length) are the
+    # handle's scratch words, passed by address.
+    def get_through_view(offset, namespace: nil)
+      offset_arg(offset) unless offset.is_a?(Integer) && offset >= 0 && offset <= MAX_OFFSET
+      namespace = name_arg(namespace) unless namespace.nil? || namespace.instance_of?(String)
+      scratch = @scratch
+      at = @scratch_at
+      @lock.lock
+      begin
+        # The view's word is 0 unless this call got a view: the ensure
+        # below then releases nothing (a Closed raised here must not
+        # release the view of an earlier get a second time).
+        scratch.put_uint64(0, 0)
+        raise Closed if @handle.closing
+
+        code = begin
+          Native.roche_get_view(@address, namespace, offset, at, at + WORD, at + (2 * WORD))
+        rescue ArgumentError => e # ffi: a NUL byte in the namespace
+          Roche.invalid(e.message)
+        end
+        raise @handle.failed(code, offset: offset) if code.negative?
+
+        scratch.get_pointer(WORD).read_bytes(scratch.get_uint64(2 * WORD))
+      ensure
+        begin
+          view = scratch.get_uint64(0)
+          scratch.put_uint64(0, 0)
+          Native.roche_view_release(view) unless view.zero?
+        ensure
+          @lock.unlock
+        end
+      end
+    end
+    alias_method :get, :get_through_view unless Native.respond_to?(:roche_get_into)
+    private :get_through_view
+
     # The values at offsets, in request order. An offset that cannot be read
     # does not fail the call: its place in the Array holds the Roche::Error
     # (NotFound, Corrupt, ...) that #get would raise, without the detail.

@@ -125,8 +125,16 @@ module Roche
     # length, when it does not fit), then once into a String. The buffer
     # and the length's word go as addresses (uintptr_t) of MemoryPointers
     # the DB keeps alive: cheaper than :pointer arguments.
-    attach_function :roche_get_into, %i[uintptr_t string uint64 uintptr_t size_t uintptr_t], :int
-    # The value in place (pinned until roche_view_release).
+    # roche_get_into is younger than the rest: a libroche without it (an
+    # older one found first) still serves, DB#get then reads through a view.
+    begin
+      attach_function :roche_get_into, %i[uintptr_t string uint64 uintptr_t size_t uintptr_t], :int
+    rescue FFI::NotFoundError
+      nil
+    end
+    # The value in place (pinned until roche_view_release): DB#get without
+    # roche_get_into. The three output arguments are addresses of words in
+    # the handle's scratch MemoryPointer.
     attach_function :roche_get_view, %i[uintptr_t string uint64 uintptr_t uintptr_t uintptr_t], :int
     attach_function :roche_view_release, [:uintptr_t], :void
     attach_function :roche_multiget, %i[pointer string pointer size_t pointer], :int, blocking: true
