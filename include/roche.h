@@ -189,7 +189,7 @@ extern "C" {
 #define ROCHE_ECORRUPT (-30903)  /**< a record fails its checks (damaged), or none starts there */
 #define ROCHE_EIO (-30904)       /**< a system call failed; see roche_last_error() */
 #define ROCHE_ENOMEM (-30905)    /**< out of memory */
-#define ROCHE_ETOOBIG (-30906)   /**< value longer than ROCHE_MAX_VALUE */
+#define ROCHE_ETOOBIG (-30906)   /**< value longer than ROCHE_MAX_VALUE, or than the buffer given to roche_get_into() */
 #define ROCHE_ELOCKED (-30907)   /**< another handle has the store open for writing */
 #define ROCHE_EREADONLY (-30908) /**< write call on a read-only handle */
 #define ROCHE_EINTERNAL (-30909) /**< a bug in libroche; please report it */
