@@ -7,6 +7,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,8 +57,10 @@ uint64_t now_ms();
 class ProgressLine {
 public:
     ProgressLine(const char *what, bool wanted) : what_(what), wanted_(wanted) {}
-    // Prints when a second has passed since the last line (or final).
-    void tick(uint64_t records, const std::string &extra, bool final = false);
+    // Prints when a second has passed since the last line (or final);
+    // extra() (what the command adds: lag, records in flight) is asked for
+    // only then, so the loop that calls this pays nothing in between.
+    void tick(uint64_t records, const std::function<std::string()> &extra, bool final = false);
 
 private:
     const char *what_;

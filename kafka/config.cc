@@ -74,7 +74,7 @@ uint64_t now_ms() {
     return uint64_t(ts.tv_sec) * 1000u + uint64_t(ts.tv_nsec) / 1000000u;
 }
 
-void ProgressLine::tick(uint64_t records, const std::string &extra, bool final) {
+void ProgressLine::tick(uint64_t records, const std::function<std::string()> &extra, bool final) {
     if (!wanted_) return;
     uint64_t now = now_ms();
     if (!final && now - (last_ms_ ? last_ms_ : start_ms_) < 1000) return;
@@ -82,7 +82,7 @@ void ProgressLine::tick(uint64_t records, const std::string &extra, bool final) 
     double rate = now > since ? double(records - last_records_) * 1000.0 / double(now - since) : 0;
     if (final) rate = now > start_ms_ ? double(records) * 1000.0 / double(now - start_ms_) : 0;
     std::fprintf(stderr, "%s: %llu records (%.0f/s%s)%s\n", what_, (unsigned long long)records, rate,
-                 final ? " overall" : "", extra.c_str());
+                 final ? " overall" : "", extra().c_str());
     last_ms_ = now;
     last_records_ = records;
 }

@@ -257,7 +257,7 @@ void Mirror::follow_until_stopped() {
             commit(false);
             last_commit = now_ms();
         }
-        progress_.tick(delivered_, status());
+        progress_.tick(delivered_, [this] { return status(); });
     }
 }
 
@@ -271,7 +271,7 @@ int Mirror::run() {
     // Whatever ended the run, what Kafka acknowledged is committed.
     rd_kafka_resp_err_t flushed = rd_kafka_flush(rk_, 60000);
     commit(true);
-    progress_.tick(delivered_, status(), true);
+    progress_.tick(delivered_, [this] { return status(); }, true);
     if (!failure.empty()) throw Failure(failure);
     if (!delivery_error_.empty()) throw Failure(delivery_error_);
     if (flushed)

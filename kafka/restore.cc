@@ -304,14 +304,14 @@ int Restore::run() {
                 commit(false);
                 last_commit = now_ms();
             }
-            progress.tick(appended_ + matched_, status());
+            progress.tick(appended_ + matched_, [this] { return status(); });
         }
     } catch (const Failure &e) {
         failure = e.what();
     }
     rd_kafka_queue_destroy(queue);
     commit(true);  // what was appended before a failure is kept and committed
-    progress.tick(appended_ + matched_, status(), true);
+    progress.tick(appended_ + matched_, [this] { return status(); }, true);
     if (!failure.empty()) throw Failure(failure);
     store_->close();
     if (opts_.progress)
