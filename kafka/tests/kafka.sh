@@ -40,6 +40,21 @@ fill() {
     values $((start + b * quarter)) "$quarter" | r --ns "$ns" --buckets 4 append --lines --id "${ids[$b]}" > /dev/null
   done
 }
+# Kills $pid with SIGKILL SECONDS after the command CHECK... first succeeds
+# (polled every 50 ms, for up to 30 s), as a crash at that point would.
+kill_after() {
+  local seconds=$1
+  shift
+  for _ in $(seq 1 600); do
+    "$@" && break
+    sleep 0.05
+  done
+  sleep "$seconds"
+  kill -KILL "$pid"
+  wait "$pid" 2> /dev/null || true
+}
+has_cursor() { [ -f "$root/$1/cursor.$2" ]; }
+has_records() { [ -n "$(r --ns "$1" --read-only scan --format raw 2> /dev/null | head -c 1)" ]; }
 # offset, length, value of every record, in scan order
 dump() { r --ns "$1" --read-only scan --format tsv | cut -f1,3,4; }
 # How many records of NS come after the positions of its cursor CURSOR.
@@ -97,13 +112,7 @@ dump copy | cmp -s - "$work/src.txt" || fail "a second restore changed the names
 echo "== the mirror killed in the middle, then restarted"
 fill m 0 400000
 k_bg --ns m mirror -t mkill --partitions 4 --commit-interval 100
-for _ in $(seq 1 400); do  # killed after its first commit
-  [ -f "$root/m/cursor.kafka-mirror.mkill" ] && break
-  sleep 0.02
-done
-sleep 0.1
-kill -KILL $pid
-wait $pid 2> /dev/null || true
+kill_after 0.1 has_cursor m kafka-mirror.mkill  # after its first commit
 bound=$(after_cursor m kafka-mirror.mkill)
 echo "killed with $bound records after the committed cursor"
 [ "$bound" -gt 0 ] && [ "$bound" -lt 400000 ] || fail "the mirror was not killed in the middle (bound $bound)"
@@ -128,13 +137,7 @@ echo "duplicates: $dups (bound within one producer session: 0)"
 
 echo "== the restore killed in the middle, then restarted"
 k_bg --ns r restore -t round --commit-interval 100
-for _ in $(seq 1 600); do  # killed once it has appended, half a second later
-  [ -n "$(r --ns r --read-only scan --format raw 2> /dev/null | head -c 1)" ] && break
-  sleep 0.05
-done
-sleep 0.5
-kill -KILL $pid
-wait $pid 2> /dev/null || true
+kill_after 0.5 has_records r  # half a second after its first append
 killed_at=$(dump r | wc -l)
 echo "killed after $killed_at records"
 [ "$killed_at" -gt 0 ] && [ "$killed_at" -lt "$ROUND" ] || fail "the restore was not killed in the middle"
