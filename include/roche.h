@@ -138,9 +138,13 @@
  * PROCESSES
  *   A handle belongs to the process that opened it. In a child of fork(),
  *   every call on it returns ROCHE_EINVAL except roche_close(), which
- *   takes no lock (a parent thread may have held one at the fork) and
- *   leaves the files alone; the child's copy of the mappings goes when the
- *   child exits or execs. The child does not hold the writer lock, even
+ *   takes no lock (a parent thread may have held one at the fork), leaves
+ *   the files alone, and unmaps and closes the child's copies of the
+ *   handle's mappings and descriptors (values, views and scans the child
+ *   still holds from the handle end with it). A mapping or descriptor a
+ *   parent thread was making or unmaking at the very instant of the fork,
+ *   and the handle's heap, stay until the child exits or execs. The child
+ *   does not hold the writer lock, even
  *   before it calls anything: its copy of the lock's descriptor is closed
  *   as it starts. Open the store again in the child instead.
  *

@@ -45,7 +45,10 @@ std::string offset_text(uint32_t bucket, uint64_t pos) { return std::to_string(m
 }  // namespace
 
 BucketFile::BucketFile(uint32_t index, const BucketOpenOptions &opts, const std::string &path)
-    : index_(index), opts_(opts), path_(path), fork_generation_(fork_generation()) {}
+    : index_(index), opts_(opts), path_(path), fork_generation_(fork_generation()) {
+    raw_.set_owner(opts.owner);
+    windex_.set_owner(opts.owner);
+}
 
 int BucketFile::open(const std::string &path, uint32_t index, const BucketOpenOptions &opts,
                      std::unique_ptr<BucketFile> *out) {
@@ -262,6 +265,7 @@ RecordIndex *BucketFile::reader_index(bool look_again) {
     rindex_absent_.store(true, std::memory_order_relaxed);
     std::string idx_path = path_.substr(0, path_.size() - 4) + ".idx";
     std::unique_ptr<RecordIndex> opened(new RecordIndex());
+    opened->set_owner(opts_.owner);
     if (opened->open_read_only(idx_path) != ROCHE_OK) return nullptr;  // none yet: headers only
     rindex_owner_ = std::move(opened);
     rindex_.store(rindex_owner_.get(), std::memory_order_release);

@@ -38,6 +38,7 @@ struct BucketOpenOptions {
     uint32_t buckets = 1;  // the namespace's bucket count, recorded in the companion
     std::atomic<int64_t> *open_files = nullptr;  // counts the descriptors held
     Doorbell *doorbell = nullptr;  // writable: rung after each append (the namespace's)
+    uint64_t owner = 0;            // the handle's tag for a fork child's close
 };
 
 // What walking a bucket found: valid records and the damaged ones.

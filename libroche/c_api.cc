@@ -109,8 +109,11 @@ int roche_close(roche_db *db) {
     if (db->store->in_child()) {
         // A thread of the parent may have held any of the handle's locks at
         // the fork, and exists no more: touching them could hang for ever.
-        // The child's copy is left to the process's exit or exec (its lock
-        // descriptor was closed as the child started).
+        // The mappings and descriptors are given back through a lock-free
+        // registry; the handle's heap (whose destructors would take those
+        // locks) stays until the child exits or execs. Its lock descriptor
+        // was closed as the child started.
+        db->store->release_in_child();
         (void)db->store.release();
         delete db;
         return ROCHE_OK;

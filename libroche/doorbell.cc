@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "error.h"
+#include "fork_guard.h"
 
 namespace roche {
 namespace {
@@ -27,10 +28,12 @@ long futex(std::atomic<uint32_t> *word, int op, uint32_t value, const struct tim
 }  // namespace
 
 Doorbell::~Doorbell() {
-    if (page_) munmap(page_, kPage);
+    if (!page_) return;
+    untrack(page_slot_);
+    munmap(page_, kPage);
 }
 
-int Doorbell::open(const std::string &dir) {
+int Doorbell::open(const std::string &dir, uint64_t owner) {
     std::string path = dir + "/doorbell";
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return fail_errno(path, errno);
@@ -43,6 +46,7 @@ int Doorbell::open(const std::string &dir) {
     ::close(fd);
     if (err) return fail_errno(path, err);
     page_ = static_cast<uint8_t *>(p);
+    page_slot_ = track_mapping(owner, p, kPage);
     return ROCHE_OK;
 }
 

@@ -33,7 +33,8 @@ public:
     Doorbell &operator=(const Doorbell &) = delete;
 
     // Maps <dir>/doorbell, creating it when missing.
-    int open(const std::string &dir);
+    // owner: the handle's tag for a fork child's close (fork_guard.h).
+    int open(const std::string &dir, uint64_t owner);
 
     // Writer: after publishing records, wakes the followers that wait.
     void ring() {
@@ -61,6 +62,7 @@ private:
     std::atomic<uint32_t> *waiting() const { return reinterpret_cast<std::atomic<uint32_t> *>(page_ + 4); }
 
     uint8_t *page_ = nullptr;
+    int page_slot_ = -1;
 };
 
 }  // namespace roche

@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "error.h"
+#include "fork_guard.h"
 #include "roche.h"
 
 namespace roche {
@@ -26,6 +27,7 @@ int MappedFile::open(const std::string &path, int flags) {
         if (errno == ENOENT && !(flags & O_CREAT)) return fail(ROCHE_ENOTFOUND, path + ": no such file");
         return fail_errno(path, errno);
     }
+    fd_slot_ = track_descriptor(owner_, fd_);
     struct stat st;
     if (fstat(fd_, &st) != 0) return fail_errno(path, errno);
     if (!S_ISREG(st.st_mode)) return fail(ROCHE_EIO, path + ": not a regular file");
@@ -33,13 +35,26 @@ int MappedFile::open(const std::string &path, int flags) {
     return ROCHE_OK;
 }
 
+// Each is untracked before it goes: a fork in between leaves the child a
+// copy it keeps until exit, never a range it would unmap twice.
 void MappedFile::close() {
-    if (base_.load()) munmap(base_.load(), reserved_);
-    for (auto &r : retired_) munmap(r.first, r.second);
+    if (base_.load()) {
+        untrack(base_slot_);
+        munmap(base_.load(), reserved_);
+    }
+    for (auto &r : retired_) {
+        untrack(r.slot);
+        munmap(r.at, r.len);
+    }
     retired_.clear();
     base_.store(nullptr);
-    if (fd_ >= 0) ::close(fd_);
+    base_slot_ = -1;
+    if (fd_ >= 0) {
+        untrack(fd_slot_);
+        ::close(fd_);
+    }
     fd_ = -1;
+    fd_slot_ = -1;
 }
 
 // Maps len bytes of the file at offset off onto at (inside the reservation),
@@ -78,7 +93,8 @@ int MappedFile::reserve_and_map(uint64_t size) {
             return rc;
         }
     }
-    if (base_.load()) retired_.emplace_back(base_.load(), reserved_);
+    if (base_.load()) retired_.push_back({base_.load(), reserved_, base_slot_});
+    base_slot_ = track_mapping(owner_, area, reserve);
     reserved_ = reserve;
     mapped_.store(mapped, std::memory_order_release);
     populated_ = 0;

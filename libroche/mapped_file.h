@@ -13,7 +13,6 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace roche {
@@ -64,6 +63,11 @@ public:
     // Unmaps everything and closes the file.
     void close();
 
+    // Records the descriptor and mappings under the handle's owner tag, so
+    // a child of fork() can give its copies back (fork_guard.h). Set before
+    // open().
+    void set_owner(uint64_t owner) { owner_ = owner; }
+
 private:
     int reserve_and_map(uint64_t size);
     int map_range(uint8_t *at, uint64_t len, uint64_t off);
@@ -78,7 +82,14 @@ private:
     uint64_t reserved_ = 0;               // address space reserved at base_
     uint64_t min_reserve_ = 0;
     uint64_t populated_ = 0;              // prefaulted up to here
-    std::vector<std::pair<uint8_t *, uint64_t>> retired_;  // old reservations
+    uint64_t owner_ = 0;
+    int fd_slot_ = -1, base_slot_ = -1;  // track_*() slots of fd_ and base_
+    struct Reservation {
+        uint8_t *at;
+        uint64_t len;
+        int slot;
+    };
+    std::vector<Reservation> retired_;  // old reservations
 };
 
 uint64_t page_size();

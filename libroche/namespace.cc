@@ -148,7 +148,8 @@ int Namespace::open_bucket(uint32_t index, bool create) {
     bo.create = create;
     bo.sync_always = opts_.sync_always;
     bo.buckets = hash_buckets_;
-    bo.open_files = opts_.open_files.get();  // the buckets go before the namespace does
+    bo.open_files = opts_.open_files.get();
+    bo.owner = opts_.owner;  // the buckets go before the namespace does
     bo.doorbell = opts_.writable ? doorbell_.load() : nullptr;
     std::unique_ptr<BucketFile> file;
     int rc = BucketFile::open(bucket_path(dir_, index), index, bo, &file);
@@ -225,7 +226,7 @@ int sync_directory(const std::string &dir) {
 int Namespace::open_doorbell() {
     if (doorbell_.load()) return ROCHE_OK;
     std::unique_ptr<Doorbell> bell(new Doorbell());
-    int rc = bell->open(dir_);
+    int rc = bell->open(dir_, opts_.owner);
     if (rc != ROCHE_OK) return rc;
     doorbell_owner_ = std::move(bell);
     doorbell_.store(doorbell_owner_.get(), std::memory_order_release);

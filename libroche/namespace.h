@@ -28,6 +28,7 @@ struct NamespaceOptions {
     // The store's count of descriptors held: shared, since a namespace a
     // scan or view still holds may outlive the store's handle.
     std::shared_ptr<std::atomic<int64_t>> open_files;
+    uint64_t owner = 0;  // the handle's tag for a fork child's close (fork_guard.h)
 };
 
 class Namespace : public std::enable_shared_from_this<Namespace> {

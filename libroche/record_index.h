@@ -76,6 +76,8 @@ public:
     int open_writable(const std::string &path, IndexState *state);
     // Read-only: ROCHE_ENOTFOUND when there is no usable companion (yet).
     int open_read_only(const std::string &path);
+    // The handle's owner tag for a fork child's close (fork_guard.h).
+    void set_owner(uint64_t owner) { file_.set_owner(owner); }
 
     // Writable: discards every entry (a fresh companion).
     int reset();

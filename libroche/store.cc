@@ -250,6 +250,7 @@ int Store::open_namespace(std::string_view name, bool create) {
             no.sync_always = opts_.sync == ROCHE_SYNC_ALWAYS;
             no.buckets = opts_.buckets;
             no.open_files = open_files_;
+            no.owner = owner_tag_;
             std::shared_ptr<Namespace> ns;
             rc = Namespace::open(root_ + "/" + std::string(name), std::string(name), no, &ns);
             if (rc == ROCHE_OK) {
@@ -609,7 +610,7 @@ int Store::remove_namespace_files(const std::string &name) {
     }
     // Followers asleep in any process wake, and find the namespace deleted.
     Doorbell bell;
-    if (std::filesystem::exists(dir + "/doorbell", ec) && bell.open(dir) == ROCHE_OK) bell.wake_all();
+    if (std::filesystem::exists(dir + "/doorbell", ec) && bell.open(dir, 0) == ROCHE_OK) bell.wake_all();
     std::filesystem::remove_all(dir, ec);
     if (ec) return fail(ROCHE_EIO, dir + ": " + ec.message());
     return ROCHE_OK;

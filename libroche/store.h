@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "fork_guard.h"
 #include <vector>
 
 #include "namespace.h"
@@ -76,6 +78,10 @@ public:
     // True in a child of fork(): the handle is the parent's, and its locks
     // may be held by parent threads that do not exist here.
     bool in_child() const;
+    // In a child of fork(): unmaps and closes the child's copies of this
+    // handle's mappings and descriptors, taking no lock and touching no
+    // file. The parent's files and this object are left alone.
+    void release_in_child() const { roche::release_in_child(owner_tag_); }
 
 private:
     // Keys view each namespace's own name, so lookups allocate nothing.
@@ -119,6 +125,7 @@ private:
     int lock_fd_ = -1;    // the root directory, flock()ed by a writer
     int lock_slot_ = -1;  // close_in_child()'s slot for lock_fd_
     uint64_t fork_generation_;  // a child of fork() may not use this handle
+    uint64_t owner_tag_ = new_owner_tag();  // what a child's close gives back (fork_guard.h)
     // Shared by every call for its whole length; exclusive to close or
     // delete a namespace, so no call ever runs on a released one.
     std::shared_mutex mu_;

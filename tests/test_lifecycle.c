@@ -372,6 +372,94 @@ static void test_close_in_fork_child_never_hangs(void **state) {
     test_dir_free(dir);
 }
 
+/* How much of the store a process holds: mappings of files under root (from
+ * /proc/self/maps), descriptors open on them, and its address space. */
+struct holdings {
+    int mappings, descriptors;
+    long vm_kb;
+};
+
+static struct holdings holdings_under(const char *root) {
+    struct holdings h = {0, 0, 0};
+    char line[PATH_MAX + 256];
+    FILE *maps = fopen("/proc/self/maps", "r");
+    if (maps) {
+        while (fgets(line, sizeof line, maps))
+            if (strstr(line, root)) h.mappings++;
+        fclose(maps);
+    }
+    FILE *status = fopen("/proc/self/status", "r");
+    if (status) {
+        while (fgets(line, sizeof line, status))
+            if (strncmp(line, "VmSize:", 7) == 0) h.vm_kb = atol(line + 7);
+        fclose(status);
+    }
+    DIR *fds = opendir("/proc/self/fd");
+    struct dirent *e;
+    while (fds && (e = readdir(fds)) != NULL) {
+        char link[PATH_MAX + 32], target[PATH_MAX];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0) continue;
+        target[n] = 0;
+        if (strncmp(target, root, strlen(root)) == 0) h.descriptors++;
+    }
+    if (fds) closedir(fds);
+    return h;
+}
+
+/* A child's roche_close() gives back its copies of the handle's mappings and
+ * descriptors (writable and read-only handles, scan pins, a follower's
+ * doorbell), and the parent's store is untouched by it. */
+static void test_fork_child_close_gives_back_mappings(void **state) {
+    (void)state;
+    char *dir = test_dir_new();
+    char root[PATH_MAX];
+    assert_non_null(realpath(dir, root));
+    roche_db *db = open_store(dir, 4, 0);
+    uint64_t off[3];
+    const char *names[3] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++) assert_roche_ok(roche_append(db, names[i], "id", names[i], 1, &off[i]));
+    roche_db *ro = open_store(dir, 4, 1);
+    assert_value(ro, "b", off[1], "b", 1);
+    roche_scan *scan = NULL;
+    const void *data;
+    size_t len;
+    assert_roche_ok(roche_scan_open(ro, "c", 0, &scan));
+    assert_roche_ok(roche_scan_next(scan, NULL, &data, &len, NULL));
+    roche_follow *follow = NULL;
+    assert_roche_ok(roche_follow_open(db, "a", NULL, 0, 0, &follow));
+    assert_int_equal(roche_follow_next(follow, 0, NULL, NULL, NULL, NULL), ROCHE_OK);
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(10);
+        struct holdings before = holdings_under(root);
+        if (before.mappings == 0 || before.descriptors == 0) _exit(2); /* nothing to give back? */
+        if (roche_close(db) != ROCHE_OK || roche_close(ro) != ROCHE_OK) _exit(3);
+        struct holdings after = holdings_under(root);
+        if (after.mappings != 0) _exit(4);
+        if (after.descriptors != 0) _exit(5);
+        if (after.vm_kb >= before.vm_kb) _exit(6); /* the reservations went too */
+        _exit(0);
+    }
+    test_assert_child_ok(pid, 20);
+
+    /* The parent's handles, pins and files are as they were. */
+    assert_memory_equal(data, "c", 1);
+    assert_value(db, "a", off[0], "a", 1);
+    assert_value(ro, "b", off[1], "b", 1);
+    uint64_t more;
+    assert_roche_ok(roche_append(db, "a", "id", "after", 5, &more));
+    assert_value(db, "a", more, "after", 5);
+    roche_follow_free(follow);
+    roche_scan_free(scan);
+    assert_roche_ok(roche_close(ro));
+    assert_roche_ok(roche_close(db));
+    test_dir_free(dir);
+}
+
 /* ------------------------------------------------------------------------
  * 4. A forked child that never touches the store does not keep its lock
  * ------------------------------------------------------------------------ */
@@ -933,6 +1021,7 @@ int main(void) {
         cmocka_unit_test(test_reader_notices_deleted_namespace),
         cmocka_unit_test(test_close_in_fork_child_never_hangs),
         cmocka_unit_test(test_idle_fork_child_does_not_keep_lock),
+        cmocka_unit_test(test_fork_child_close_gives_back_mappings),
         cmocka_unit_test(test_lock_survives_deleted_files),
         cmocka_unit_test(test_open_of_one_namespace_does_not_block_another),
         cmocka_unit_test(test_stray_files_do_not_stop_a_namespace),
