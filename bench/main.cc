@@ -193,6 +193,9 @@ void read_phase(const Config &config, const std::vector<EngineKind> &kinds) {
         run_child("read limits", rep, [&] { return run_read_limits(config.data_dir + "/read-limit", config, rep); });
         for (const auto &kind : kinds)
             run_child("reads " + kind.name, rep, [&] { return run_reads(kind, store_dir(config, kind), config, rep); });
+        for (const auto &kind : kinds)
+            run_child("64 KiB reads " + kind.name, rep,
+                      [&] { return run_large_reads(kind, config.data_dir + "/large-" + kind.name, rep); });
     }
 }
 

@@ -29,6 +29,10 @@ std::vector<Sample> run_recovery_open(const EngineKind &kind, const std::string 
 void run_torn_tail_writer(const std::string &dir, const std::function<void()> &ready);
 std::vector<Sample> run_torn_tail_recovery(const std::string &dir);
 std::vector<Sample> run_reads(const EngineKind &kind, const std::string &dir, const Config &config, int rep);
+// Random gets of 64 KiB values, copying and in place, for the engines that
+// read in place: where a zero-copy read has a copy worth saving.
+std::vector<Sample> run_large_reads(const EngineKind &kind, const std::string &dir, int rep);
+constexpr size_t kLargeValueBytes = 65536;
 
 std::vector<Sample> run_append_limits(const std::string &dir, size_t value_bytes, int threads, uint64_t count);
 std::vector<Sample> run_read_limits(const std::string &dir, const Config &config, int rep);
