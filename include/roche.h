@@ -302,7 +302,10 @@ ROCHE_API int roche_options_set_max_open_files(roche_options *opts, uint32_t max
 
 /** Open the store at directory root.
  *  Read-write: creates root (and missing parents) if needed and takes the
- *  store's writer lock. Read-only: root must exist.
+ *  store's writer lock. Read-only: root must exist. A relative root is
+ *  made absolute here, so a later chdir() does not move the store; the
+ *  root directory must not be renamed or moved while the handle is open
+ *  (files are opened by path, on first use).
  *  Namespaces are opened, and recovered, on first use.
  *  @param root  directory path; not NULL, not empty
  *  @param opts  options, or NULL for the defaults
