@@ -159,8 +159,8 @@ int BucketFile::append(const uint8_t *data, const size_t *lens, size_t count, ui
     if (rc != ROCHE_OK) return rc;
     // Prefault at most a step past the start: a 4 GiB value is not zeroed
     // in full before it is copied (its copy faults pages in as it goes).
-    raw_.populate_ahead(std::min(pos + total, pos + kPopulateStep), kPopulateStep);
-    windex_.populate_ahead(n + count);
+    raw_.populate_ahead(std::min(pos + total, pos + kPopulateStep), kPopulateStep, opts_.prefaulter);
+    windex_.populate_ahead(n + count, opts_.prefaulter);
     uint8_t *base = raw_.base();
     IndexEntry *entries = windex_.entries();
     uint64_t start = pos;

@@ -39,6 +39,7 @@ struct BucketOpenOptions {
     std::atomic<int64_t> *open_files = nullptr;  // counts the descriptors held
     Doorbell *doorbell = nullptr;  // writable: rung after each append (the namespace's)
     uint64_t owner = 0;            // the handle's tag for a fork child's close
+    Prefaulter *prefaulter = nullptr;  // writable: the handle's (prefaulter.h)
 };
 
 // What walking a bucket found: valid records and the damaged ones.

@@ -38,6 +38,7 @@ int MappedFile::open(const std::string &path, int flags) {
 // Each is untracked before it goes: a fork in between leaves the child a
 // copy it keeps until exit, never a range it would unmap twice.
 void MappedFile::close() {
+    set_prefault_range(nullptr, 0);
     if (base_.load()) {
         untrack(base_slot_);
         munmap(base_.load(), reserved_);
@@ -93,6 +94,7 @@ int MappedFile::reserve_and_map(uint64_t size) {
             return rc;
         }
     }
+    set_prefault_range(area, reserve);  // requests for the old reservation lapse
     if (base_.load()) retired_.push_back({base_.load(), reserved_, base_slot_});
     base_slot_ = track_mapping(owner_, area, reserve);
     reserved_ = reserve;
@@ -127,7 +129,28 @@ int MappedFile::grow(uint64_t min_size, uint64_t min_step, uint64_t max_step, ui
 
 // One madvise(MADV_POPULATE_WRITE) costs far less than a page fault per
 // 4 KiB page, which otherwise limits appends of small values. Advice only.
-void MappedFile::populate_ahead(uint64_t need, uint64_t step) {
+void MappedFile::set_prefault_range(uint8_t *lo, uint64_t len) {
+    if (!prefault_range_) return;
+    std::lock_guard<std::mutex> lock(prefault_range_->mu);  // waits out a prefault in progress
+    prefault_range_->lo = lo;
+    prefault_range_->hi = lo ? lo + len : nullptr;
+}
+
+void MappedFile::populate_ahead(uint64_t need, uint64_t step, Prefaulter *prefaulter) {
+    if (prefaulter) {
+        if (need + step / 2 <= populated_) return;  // asked for already, with room to spare
+        uint64_t from = std::max(populated_, need / page_size() * page_size());
+        uint64_t to = std::min(file_size_.load(), round_up(std::max(need, populated_) + step, page_size()));
+        if (to <= from) return;
+        if (!prefault_range_) {
+            prefault_range_ = std::make_shared<PrefaultRange>();
+            set_prefault_range(base_.load(), reserved_);
+        }
+        if (prefaulter->request(prefault_range_, base_.load(std::memory_order_relaxed) + from, to - from)) {
+            populated_ = to;
+            return;
+        }
+    }
     if (need <= populated_) return;  // one madvise per step, not per page
     uint64_t to = std::min(file_size_.load(), round_up(need + step, page_size()));
     // Pages below where the writer is now were faulted in already (or are

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "prefaulter.h"
+
 namespace roche {
 
 class MappedFile {
@@ -36,7 +38,9 @@ public:
     int grow(uint64_t min_size, uint64_t min_step, uint64_t max_step, uint64_t align);
     // Writable: prefaults the mapping from the last prefaulted byte to
     // need + step, so appends take one madvise instead of a fault per page.
-    void populate_ahead(uint64_t need, uint64_t step);
+    // With a prefaulter, asks it to, half a step before the writer gets
+    // there, and returns at once.
+    void populate_ahead(uint64_t need, uint64_t step, Prefaulter *prefaulter = nullptr);
     // Writable: cuts the file to size bytes.
     int truncate(uint64_t size);
     // Writable: frees the blocks of [from, to) (page aligned); they read as
@@ -70,6 +74,7 @@ public:
 
 private:
     int reserve_and_map(uint64_t size);
+    void set_prefault_range(uint8_t *lo, uint64_t len);
     int map_range(uint8_t *at, uint64_t len, uint64_t off);
     int extend_mapping(uint64_t size);
 
@@ -81,7 +86,8 @@ private:
     std::atomic<uint64_t> mapped_{0};     // bytes mapped at base_ (page multiple)
     uint64_t reserved_ = 0;               // address space reserved at base_
     uint64_t min_reserve_ = 0;
-    uint64_t populated_ = 0;              // prefaulted up to here
+    uint64_t populated_ = 0;              // prefaulted (or asked for) up to here
+    std::shared_ptr<PrefaultRange> prefault_range_;  // made on the first request
     uint64_t owner_ = 0;
     int fd_slot_ = -1, base_slot_ = -1;  // track_*() slots of fd_ and base_
     struct Reservation {

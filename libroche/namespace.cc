@@ -149,7 +149,8 @@ int Namespace::open_bucket(uint32_t index, bool create) {
     bo.sync_always = opts_.sync_always;
     bo.buckets = hash_buckets_;
     bo.open_files = opts_.open_files.get();
-    bo.owner = opts_.owner;  // the buckets go before the namespace does
+    bo.owner = opts_.owner;
+    bo.prefaulter = opts_.prefaulter;  // the buckets go before the namespace does
     bo.doorbell = opts_.writable ? doorbell_.load() : nullptr;
     std::unique_ptr<BucketFile> file;
     int rc = BucketFile::open(bucket_path(dir_, index), index, bo, &file);

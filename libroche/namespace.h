@@ -29,6 +29,7 @@ struct NamespaceOptions {
     // scan or view still holds may outlive the store's handle.
     std::shared_ptr<std::atomic<int64_t>> open_files;
     uint64_t owner = 0;  // the handle's tag for a fork child's close (fork_guard.h)
+    Prefaulter *prefaulter = nullptr;  // writable: the handle's, which outlives its appends
 };
 
 class Namespace : public std::enable_shared_from_this<Namespace> {

@@ -152,8 +152,8 @@ int RecordIndex::reserve(uint64_t count) {
     return file_.grow(need, 4096, 16u << 20, 4096);  // doubling, from one page
 }
 
-void RecordIndex::populate_ahead(uint64_t count) {
-    file_.populate_ahead(kIndexHeaderBytes + count * sizeof(IndexEntry), 256u << 10);
+void RecordIndex::populate_ahead(uint64_t count, Prefaulter *prefaulter) {
+    file_.populate_ahead(kIndexHeaderBytes + count * sizeof(IndexEntry), 256u << 10, prefaulter);
 }
 
 int RecordIndex::cut(uint64_t count, uint64_t end) {

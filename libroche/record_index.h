@@ -89,7 +89,7 @@ public:
     }
     // Writable: makes room for count entries.
     int reserve(uint64_t count);
-    void populate_ahead(uint64_t count);
+    void populate_ahead(uint64_t count, Prefaulter *prefaulter);
     IndexEntry *entries() const {
         return reinterpret_cast<IndexEntry *>(file_.base() + kIndexHeaderBytes);
     }

@@ -95,6 +95,7 @@ int Store::open(const char *root, const StoreOptions &opts, std::unique_ptr<Stor
             return fail_errno(absolute + ": locking", errno);
         }
         store->lock_slot_ = close_in_child(store->lock_fd_);
+        store->prefaulter_.reset(new Prefaulter());
         store->root_dirty_.store(true);
         store->root_parent_dirty_ = !existed;
         if (opts.sync == ROCHE_SYNC_PERIODIC || (!opts.read_only && (opts.retention_age_ms || opts.retention_bytes)))
@@ -184,6 +185,8 @@ int Store::close() {
         int closed = release(open_.begin());
         if (rc == ROCHE_OK) rc = closed;
     }
+    // Every bucket file is finished: nothing appends, nothing asks.
+    if (fork_generation() == fork_generation_) prefaulter_.reset();
     return rc;
 }
 
@@ -251,6 +254,7 @@ int Store::open_namespace(std::string_view name, bool create) {
             no.buckets = opts_.buckets;
             no.open_files = open_files_;
             no.owner = owner_tag_;
+            no.prefaulter = prefaulter_.get();
             std::shared_ptr<Namespace> ns;
             rc = Namespace::open(root_ + "/" + std::string(name), std::string(name), no, &ns);
             if (rc == ROCHE_OK) {

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "fork_guard.h"
+#include "prefaulter.h"
 #include <vector>
 
 #include "namespace.h"
@@ -126,6 +127,7 @@ private:
     int lock_slot_ = -1;  // close_in_child()'s slot for lock_fd_
     uint64_t fork_generation_;  // a child of fork() may not use this handle
     uint64_t owner_tag_ = new_owner_tag();  // what a child's close gives back (fork_guard.h)
+    std::unique_ptr<Prefaulter> prefaulter_;  // writable handles (prefaulter.h)
     // Shared by every call for its whole length; exclusive to close or
     // delete a namespace, so no call ever runs on a released one.
     std::shared_mutex mu_;
