@@ -33,37 +33,32 @@ sub _new {
     my $self = bless { store => $store, iterator => $iterator, done => 0, pid => $$,
                        namespace => (defined $ns && length $ns ? $ns : 'default'),
                        buf => "\0" x (COUNT_AT + 8), want => FIRST,
-                       offsets => [], values => [], times => [], next => 0 }, $class;
+                       flat => [], n => 0, next => 0 }, $class;
     vec($self->{buf}, 0, 8) = 0;    # a buffer of its own, shared with no other scalar: libroche writes into it
     $self->{at} = unpack 'Q', pack 'P', $self->{buf};
     return $self;
 }
 
 # The next record as (offset, value, time in ns since the epoch), or the
-# empty list at the end (and every time after that).
+# empty list at the end (and every time after that). The fetched records
+# lie flat in {flat}, three items each, {n} of them; closing the store, or
+# the namespace through it, sets {n} to 0, so that the next call asks
+# libroche (ECLOSED, ENOTFOUND), and so does a forked child (EINVAL).
 sub next {
-    my $self = shift;
-    my $i = $self->{next};
-    if ($i < @{ $self->{values} }) {
-        # Fetched before: handed out unless the store was closed (ECLOSED),
-        # its namespace closed or deleted through it (libroche's ENOTFOUND
-        # below), or this is a forked child (libroche's EINVAL).
-        if (defined $self->{iterator} && $$ == $self->{pid} && !$self->{stale}) {
-            $self->{next} = $i + 1;
-            return ($self->{offsets}[$i], $self->{values}[$i], $self->{times}[$i]);
-        }
-    } elsif ($self->{done}) {
-        return;
+    my $i = $_[0]{next};
+    if ($i < $_[0]{n} && $$ == $_[0]{pid}) {
+        $_[0]{next} = $i + 1;
+        return @{ $_[0]{flat} }[3 * $i, 3 * $i + 1, 3 * $i + 2];
     }
-    return $self->_fetch;
+    return if $_[0]{done};
+    return $_[0]->_fetch;
 }
 
 # Up to {want} records from libroche, kept; the first of them returned.
 sub _fetch {
     my $self = shift;
     my ($at, $want, $rc, $n, @lens, @values) = ($self->{at}, $self->{want});
-    @{ $self->{values} } = ();
-    $self->{next} = 1;
+    $self->{n} = $self->{next} = 0;
     {
         # One statement: the call, then the copy of every value it returned.
         no warnings 'uninitialized';
@@ -83,27 +78,30 @@ sub _fetch {
         Roche::_fail($rc, 'scan', $rc == ECORRUPT ? unpack('Q', $self->{buf}) : undef);
     }
     defined or $_ = '' for @values;    # an empty value may come as NULL
-    $self->{values} = \@values;
-    $self->{offsets} = [unpack "Q$n", $self->{buf}];
-    $self->{times} = [unpack '@' . TIMES_AT . " Q$n", $self->{buf}];
+    my @offsets = unpack "Q$n", $self->{buf};
+    my @times = unpack '@' . TIMES_AT . " Q$n", $self->{buf};
+    $self->{flat} = [map { ($offsets[$_], $values[$_], $times[$_]) } 0 .. $n - 1];
+    $self->{n} = $n;
+    $self->{next} = 1;
     my $bytes = 0;
     $bytes += $_ for @lens;
     my $average = int($bytes / $n) || 1;
     $self->{want} = $average >= BYTES ? 1 : BYTES / $average > MAX ? MAX : int(BYTES / $average);
-    return ($self->{offsets}[0], $values[0], $self->{times}[0]);
+    return ($offsets[0], $values[0], $times[0]);
 }
 
 # close_namespace or delete_namespace of ns through the store: the records
 # fetched are dropped, and the next call is libroche's answer (ENOTFOUND).
 sub _namespace_closed {
     my ($self, $ns) = @_;
-    $self->{stale} = 1 if (defined $ns && length $ns ? $ns : 'default') eq $self->{namespace};
+    $self->{n} = 0 if (defined $ns && length $ns ? $ns : 'default') eq $self->{namespace};
 }
 
 # Free the native iterator now; the store does this to its scans before
 # it closes.
 sub _release {
     my $self = shift;
+    $self->{n} = 0;    # nothing fetched is handed out after this
     my $iterator = delete $self->{iterator} // return;
     Roche::FFI::roche_scan_free($iterator);
 }
