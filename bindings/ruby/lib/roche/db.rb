@@ -509,6 +509,9 @@ module Roche
     # Output arrays of roche_scan_next_batch(), reused by every batch of one
     # walk, and how many records the next batch asks for: up to MAX records,
     # about BYTES of values (the first asks for FIRST, the sizes unknown).
+    BASE = FFI::Pointer.new(1)
+    private_constant :BASE
+
     class ScanBatch
       MAX = 1024
       BYTES = 1 << 20
@@ -553,14 +556,16 @@ module Roche
 
     def scan_records(batch, count)
       offsets = batch.offsets.read_array_of_uint64(count)
-      data = batch.data.read_array_of_pointer(count)
+      # Addresses as integers, read through one Pointer (BASE, at address 1,
+      # of no bounds) rather than an FFI::Pointer made for each value.
+      data = batch.data.read_array_of_uint64(count)
       lengths = batch.lengths.read_array_of_ulong(count)
       times = batch.times.read_array_of_uint64(count)
       bytes = 0
       records = Array.new(count) do |i|
         size = lengths[i]
         bytes += size
-        value = size.zero? ? String.new(encoding: Encoding::BINARY) : data[i].read_bytes(size)
+        value = size.zero? ? String.new(encoding: Encoding::BINARY) : BASE.get_bytes(data[i] - 1, size)
         [offsets[i], value, Time.at(0, times[i], :nanosecond)]
       end
       batch.want = (ScanBatch::BYTES / [bytes / count, 1].max).clamp(1, ScanBatch::MAX)
