@@ -101,7 +101,8 @@ public final class Scan implements Iterator<Record>, AutoCloseable {
             }
             fetch(Math.min(max, MAX_BATCH));
         }
-        int n = Math.min(max, count - pos);
+        // A record hasNext() promised, alone if the scan went stale since.
+        int n = promised && state.stale ? 1 : Math.min(max, count - pos);
         List<Record> batch = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             batch.add(take());

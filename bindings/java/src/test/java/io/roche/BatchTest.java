@@ -211,6 +211,12 @@ class BatchTest extends StoreFixture {
         scan.next();
         scan.close();
         assertThrows(IllegalStateException.class, scan::hasNext);
+        Scan promised = db.scan("c", 0);
+        assertTrue(promised.hasNext());
+        db.closeNamespace("c");
+        assertEquals(1, promised.nextBatch(5).size(), "the record hasNext() promised, alone");
+        assertThrows(NotFoundException.class, promised::hasNext);
+        promised.close();
         Scan other = db.scan("c", 0);
         other.next();
         db.close();
