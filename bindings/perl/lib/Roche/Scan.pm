@@ -5,6 +5,7 @@ package Roche::Scan;
 use strict;
 use warnings;
 
+use List::Util ();
 use Scalar::Util qw(refaddr);
 
 use Roche::Error qw(ECLOSED ECORRUPT);
@@ -20,11 +21,20 @@ sub CLONE_SKIP { 1 }
 # values are large (about BYTES a batch). The batch's arrays live in a
 # scratch string of the scan's own ({buf}, at address {at}): offsets, data
 # pointers, lengths, times, then the count. The values are copied out
-# (unpack 'P') in the very statement that makes the call, as Roche::Follow
-# does: perl runs %SIG handlers only between statements, so none can close
-# the store, which frees the iterator and unmaps the values, in between.
+# (unpack 'P') by a statement that first checks the store is still open:
+# perl runs %SIG handlers only between statements, and one that closes the
+# store frees the iterator, and the values with it.
 use constant { MAX => 1024, FIRST => 64, BYTES => 1 << 20 };
 use constant { DATA_AT => 8 * MAX, LENS_AT => 16 * MAX, TIMES_AT => 24 * MAX, COUNT_AT => 32 * MAX };
+
+# The unpack template of record i of a batch, around its length: its
+# offset, its value (P: the bytes at the data pointer), its time, so that
+# one unpack gives the records flat, three items each.
+my (@BEFORE_LENGTH, @AFTER_LENGTH, %TEMPLATES);
+for my $i (0 .. MAX - 1) {
+    $BEFORE_LENGTH[$i] = '@' . 8 * $i . ' Q @' . (DATA_AT + 8 * $i) . ' P';
+    $AFTER_LENGTH[$i] = ' @' . (TIMES_AT + 8 * $i) . ' Q ';
+}
 
 # The scan holds its store (strongly): the store cannot be destroyed, and
 # its handle closed, while the native iterator is still alive.
@@ -57,16 +67,12 @@ sub next {
 # Up to {want} records from libroche, kept; the first of them returned.
 sub _fetch {
     my $self = shift;
-    my ($at, $want, $rc, $n, @lens, @values) = ($self->{at}, $self->{want});
+    my ($at, $want, $rc, $n) = ($self->{at}, $self->{want});
     $self->{n} = $self->{next} = 0;
     {
-        # One statement: the call, then the copy of every value it returned.
-        no warnings 'uninitialized';
+        no warnings 'uninitialized';    # a closed store's iterator is undef: libroche's EINVAL
         $rc = Roche::FFI::roche_scan_next_batch_fast($self->{iterator}, $want, $at, $at + DATA_AT,
-                                                     $at + LENS_AT, $at + TIMES_AT, $at + COUNT_AT),
-            $n = unpack('@' . COUNT_AT . ' Q', $self->{buf}) * ($rc == OK),
-            @lens = unpack('@' . LENS_AT . " Q$n", $self->{buf}),
-            @values = unpack(join('', map "P$_", @lens), substr($self->{buf}, DATA_AT, 8 * $n));
+                                                     $at + LENS_AT, $at + TIMES_AT, $at + COUNT_AT);
     }
     if ($rc != OK) {
         if ($rc == Roche::FFI::DONE) {
@@ -77,17 +83,32 @@ sub _fetch {
         Roche::Error->throw(ECLOSED, 'scan: the store was closed under this scan') unless defined $self->{iterator};
         Roche::_fail($rc, 'scan', $rc == ECORRUPT ? unpack('Q', $self->{buf}) : undef);
     }
-    defined or $_ = '' for @values;    # an empty value may come as NULL
-    my @offsets = unpack "Q$n", $self->{buf};
-    my @times = unpack '@' . TIMES_AT . " Q$n", $self->{buf};
-    $self->{flat} = [map { ($offsets[$_], $values[$_], $times[$_]) } 0 .. $n - 1];
+    $n = unpack '@' . COUNT_AT . ' Q', $self->{buf};
+    my $lengths = substr $self->{buf}, LENS_AT, 8 * $n;
+    my $batch = $TEMPLATES{$lengths} // _template($lengths, $n);
+    # One statement: the store still open (a %SIG handler may have closed
+    # it since the call, which frees the iterator and the values with it),
+    # then the copy of every record.
+    my @flat = unpack $batch->[0] x defined($self->{iterator}), $self->{buf};
+    Roche::Error->throw(ECLOSED, 'scan: the store was closed under this scan') unless @flat;
+    defined or $_ = '' for $batch->[1] ? @flat[map 3 * $_ + 1, 0 .. $n - 1] : ();    # an empty value may come as NULL
+    $self->{flat} = \@flat;
     $self->{n} = $n;
     $self->{next} = 1;
-    my $bytes = 0;
-    $bytes += $_ for @lens;
-    my $average = int($bytes / $n) || 1;
+    my $average = int($batch->[2] / $n) || 1;
     $self->{want} = $average >= BYTES ? 1 : BYTES / $average > MAX ? MAX : int(BYTES / $average);
-    return ($offsets[0], $values[0], $times[0]);
+    return @flat[0, 1, 2];
+}
+
+# The unpack template of a batch, by its lengths (packed, as libroche wrote
+# them): [template, whether a value is empty, bytes]. Kept for the next
+# batch of the same lengths (values of one size: each full batch).
+sub _template {
+    my ($lengths, $n) = @_;
+    my @lens = unpack "Q$n", $lengths;
+    %TEMPLATES = () if keys %TEMPLATES >= 16;
+    return $TEMPLATES{$lengths} = [join('', map $BEFORE_LENGTH[$_] . $lens[$_] . $AFTER_LENGTH[$_], 0 .. $n - 1),
+                                   !List::Util::min(@lens), List::Util::sum(@lens)];
 }
 
 # close_namespace or delete_namespace of ns through the store: the records
