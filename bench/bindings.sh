@@ -10,6 +10,9 @@
 # target runs the same C loops first (the same baseline program) and then
 # py-lmdb's put and get, whose rows (language py-lmdb) are set beside C's
 # append and get.
+# "scan" is a full scan of the namespace the appends wrote (Ruby's "each"),
+# records per second, each value copied into the language; its C figure is
+# roche_scan_next_batch, 1024 records a call, each value copied out once.
 # Each binding row also reports "noop", the rate of an attached C function
 # that does nothing (roche_version_number): the floor of one call from that
 # language, beside which its single get and append are read.
@@ -50,6 +53,7 @@ pick() { # log section-pattern
       else if ($0 ~ /^get /) w = "get"
       else if ($0 ~ /^(multiGet|multi_get)/) w = "multiget"
       else if ($0 ~ /^noop call/) w = "noop"
+      else if ($0 ~ /^(scan|each) +[0-9]/) w = "scan"
       else if (section == "lmdb" && $0 ~ /^lmdb put \(100 B\)/) w = "append"
       else if (section == "lmdb" && $0 ~ /^lmdb put \([0-9]+ per txn\)/) w = "append_many"
       else if (section == "lmdb" && $0 ~ /^lmdb get /) w = "get"

@@ -209,7 +209,7 @@ void write_bindings(std::ostream &md, const std::string &out_dir) {
     md << "\n## Bindings\n\n";
     if (!in) {
         md << "No `bindings.csv` in this directory yet. Its format: a header line, then\n"
-              "`language,workload,ops_per_s,ratio_to_c` (workload: append, get or multiget).\n";
+              "`language,workload,ops_per_s,ratio_to_c` (workload: append, append_many, get, multiget, scan or noop).\n";
         return;
     }
     md << "| language | workload | ops/s | ratio to C |\n|---|---|---:|---:|\n";

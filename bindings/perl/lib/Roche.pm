@@ -307,14 +307,17 @@ sub multi_get {
 
 sub scan {
     my ($self, %options) = @_;
-    my $db = $self->{handle} // _closed('scan');
+    $self->{handle} // _closed('scan');
     my ($ns, $from) = _options(\%options, 'scan', qw(namespace from));
     $from //= 0;
     _check_offset($from, 'scan', 'from');
-    my $rc = Roche::FFI::roche_scan_open($db, $ns, $from, \my $iterator);
-    _fail($rc, 'scan') if $rc != OK;
-    my $scan = Roche::Scan->_new($self, $iterator);
+    # Registered before the native iterator is made into it, as a follower
+    # is (see follow): a %SIG handler that closes the store frees it first.
+    my $scan = Roche::Scan->_new($self, undef, $ns);
     weaken($self->{scans}{ refaddr $scan } = $scan);
+    my $rc = Roche::FFI::roche_scan_open($self->{handle}, $ns, $from, \$scan->{iterator});
+    $self->{handle} // _closed('scan');
+    _fail($rc, 'scan') if $rc != OK;
     return $scan;
 }
 
@@ -516,6 +519,8 @@ sub _namespace_call {
     _check_name($ns, $what, 'namespace');
     my $rc = $call->($db, $ns);
     _fail($rc, $what) if $rc != OK;
+    # Scans of the namespace closed or deleted drop the records they fetched.
+    $_->_namespace_closed($ns) for grep { defined } values %{ $self->{scans} };
     return;
 }
 

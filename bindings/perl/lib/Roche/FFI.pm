@@ -94,6 +94,9 @@ sub string_at { $ffi->cast('opaque' => 'string', $_[0]) }
 my @renamed = (
     [[roche_get_view => 'roche_get_view_fast'] => ['opaque', 'string', 'uint64', 'opaque', 'opaque', 'opaque'] => 'int'],
     [[roche_append => 'roche_append_fast'] => ['opaque', 'string', 'string', 'string', 'size_t', 'opaque'] => 'int'],
+    # Roche::Scan and Roche::Follow: the arrays are addresses of the batch's scratch string.
+    [[roche_scan_next_batch => 'roche_scan_next_batch_fast'] => ['opaque', 'size_t', 'opaque', 'opaque', 'opaque', 'opaque', 'opaque'] => 'int'],
+    [[roche_follow_next_batch => 'roche_follow_next_batch_fast'] => ['opaque', 'int', 'size_t', 'opaque', 'opaque', 'opaque', 'opaque', 'opaque'] => 'int'],
 );
 
 my %signatures = (
@@ -135,6 +138,7 @@ my %signatures = (
 
     roche_scan_open => [['opaque', 'string', 'uint64', 'opaque*'] => 'int'],
     roche_scan_next => [['opaque', 'uint64*', 'opaque*', 'size_t*', 'uint64*'] => 'int'],
+    roche_scan_next_batch => [['opaque', 'size_t', 'opaque', 'opaque', 'opaque', 'opaque', 'opaque'] => 'int'],
     roche_scan_free => [['opaque'] => 'void'],
 
     roche_namespaces       => [['opaque', 'opaque*', 'size_t*'] => 'int'],

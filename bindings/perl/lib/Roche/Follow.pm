@@ -39,10 +39,21 @@ sub CLONE_SKIP { 1 }
 # handle stays open while the native follower is alive. Made before the
 # native follower (Roche::follow fills {follower}), so the store can
 # always free it first.
+#
+# Records come in batches of up to MAX (roche_follow_next_batch), into a
+# scratch string laid out as Roche::Scan's, and are handed out one by one;
+# position and commit count only those handed out.
+use constant MAX => 128;
+use constant { DATA_AT => 8 * MAX, LENS_AT => 16 * MAX, TIMES_AT => 24 * MAX, COUNT_AT => 32 * MAX };
+
 sub _new {
     my ($class, $store, $ns) = @_;
-    return bless { store => $store, follower => undef, namespace => $ns, pid => $$, woken => 0,
-                   closed_by => 'store' }, $class;
+    my $self = bless { store => $store, follower => undef, namespace => $ns, pid => $$, woken => 0,
+                       closed_by => 'store', buf => "\0" x (COUNT_AT + 8),
+                       offsets => [], values => [], times => [], next => 0 }, $class;
+    vec($self->{buf}, 0, 8) = 0;    # a buffer of its own, shared with no other scalar: libroche writes into it
+    $self->{at} = unpack 'Q', pack 'P', $self->{buf};
+    return $self;
 }
 
 sub namespace { $_[0]{namespace} }
@@ -60,31 +71,60 @@ sub next {
     my ($timeout) = Roche::_options(\%options, 'next', 'timeout');
     my $deadline = _deadline($timeout, 'next');
     $self->{woken} = 0;
+    my $i = $self->{next};
+    if ($i < @{ $self->{values} }) {
+        # Fetched before. A wake that came since is reported first, as
+        # libroche reports a wake before records; its native wake then ends
+        # the next native call, which looks again.
+        if ($self->{wake_pending}) {
+            $self->{wake_pending} = 0;
+            $self->{eat_cancel} = 1;
+            $self->{woken} = 1;
+            return;
+        }
+        $self->{next} = $i + 1;
+        return ($self->{offsets}[$i], $self->{values}[$i], $self->{times}[$i]);
+    }
+    my $at = $self->{at};
     while (1) {
         my $wait = SLICE_MS;
         if (defined $deadline) {
             my $left = $deadline - _now();
             $wait = $left <= 0 ? 0 : $left * 1000 >= SLICE_MS ? SLICE_MS : POSIX::ceil($left * 1000);
         }
-        my ($offset, $data, $len, $time, $rc, $value) = (0, undef, 0, 0);
+        my ($rc, $n, @lens, @values);
         {
-            # One statement: the call, then the copy (unless the call failed).
+            # One statement: the call, then the copy of every value it
+            # returned (unless the call failed).
             no warnings 'uninitialized';
-            $rc = Roche::FFI::roche_follow_next($self->{follower}, $wait, \$offset, \$data, \$len, \$time),
-                $value = unpack('P' . $len * ($rc == OK), pack('L!', $data * ($rc == OK)));
+            $rc = Roche::FFI::roche_follow_next_batch_fast($self->{follower}, $wait, MAX, $at, $at + DATA_AT,
+                                                           $at + LENS_AT, $at + TIMES_AT, $at + COUNT_AT),
+                $n = unpack('@' . COUNT_AT . ' Q', $self->{buf}) * ($rc == OK),
+                @lens = unpack('@' . LENS_AT . " Q$n", $self->{buf}),
+                @values = unpack(join('', map "P$_", @lens), substr($self->{buf}, DATA_AT, 8 * $n));
         }
-        return ($offset, $value // '', $time) if $rc == OK;    # an empty value may come as NULL
+        if ($rc == OK) {
+            defined or $_ = '' for @values;    # an empty value may come as NULL
+            $self->{values} = \@values;
+            $self->{offsets} = [unpack "Q$n", $self->{buf}];
+            $self->{times} = [unpack '@' . TIMES_AT . " Q$n", $self->{buf}];
+            $self->{next} = 1;
+            return ($self->{offsets}[0], $values[0], $self->{times}[0]);
+        }
         if ($rc == ETIMEDOUT) {
             return if defined $deadline && _now() >= $deadline;
             next;    # pending signals are handled here, between two waits
         }
         if ($rc == ECANCELED) {
+            $self->{wake_pending} = 0;
+            next if delete $self->{eat_cancel};    # that wake was reported already
             $self->{woken} = 1;
             return;
         }
         $self->_check('next');    # closed by a signal handler: ECLOSED
         # A dropped or damaged record names its offset; the next call goes on past it.
-        Roche::_fail($rc, 'next', $rc == EDROPPED || $rc == ECORRUPT ? $offset : undef);
+        my $count = unpack '@' . COUNT_AT . ' Q', $self->{buf};
+        Roche::_fail($rc, 'next', ($rc == EDROPPED || $rc == ECORRUPT) && $count ? unpack('Q', $self->{buf}) : undef);
     }
 }
 
@@ -102,6 +142,7 @@ sub iterator {
 sub wake {
     my $self = shift;
     $self->_check('wake');
+    $self->{wake_pending} = 1;
     my $rc = Roche::FFI::roche_follow_wake($self->{follower});
     $self->_check('wake');
     Roche::_fail($rc, 'wake') if $rc != OK;
@@ -119,7 +160,15 @@ sub position {
     $rc ||= Roche::FFI::roche_follow_position($self->{follower}, $pointer, $count, \$count) if $count;
     $self->_check('position');
     Roche::_fail($rc, 'position') if $rc != OK;
-    return [unpack "Q$count", $offsets];
+    my @position = unpack "Q$count", $offsets;
+    # Each bucket with records fetched and not handed out goes on at the
+    # first of them (a bucket's records come in order).
+    my %seen;
+    for my $offset (@{ $self->{offsets} }[$self->{next} .. $#{ $self->{values} }]) {
+        my $bucket = $offset >> 50;
+        $position[$bucket] = $offset if $bucket < $count && !$seen{$bucket}++;
+    }
+    return \@position;
 }
 
 # Commit the position to a cursor of the namespace.
@@ -127,6 +176,16 @@ sub commit {
     my ($self, $cursor) = @_;
     $self->_check('commit');
     Roche::_check_cursor($cursor, 'commit');
+    if ($self->{next} < @{ $self->{values} }) {    # records fetched and not handed out: commit the position
+        my $position = $self->position;
+        my $packed = pack 'Q*', @$position;
+        my $pointer = scalar_to_pointer($packed);
+        my $rc = Roche::FFI::roche_cursor_commit($self->{store}{handle}, $self->{namespace}, $cursor, $pointer,
+                                                  scalar @$position);
+        $self->_check('commit');
+        Roche::_fail($rc, "commit $cursor") if $rc != OK;
+        return;
+    }
     my $rc = Roche::FFI::roche_follow_commit($self->{follower}, $cursor);
     $self->_check('commit');
     Roche::_fail($rc, "commit $cursor") if $rc != OK;

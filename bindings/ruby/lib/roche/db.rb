@@ -83,6 +83,10 @@ module Roche
         Roche.check(Native.roche_open(path, options, out))
       end
       @handle = Handle.new(out.read_pointer)
+      # Successful close_namespace and delete_namespace calls, and the last
+      # one's name (see #each).
+      @namespaces_closed = 0
+      @closed_namespace = nil
       @sync_always = sync == :always
       # What the short calls (get, append) use inline.
       @lock = @handle.mutex
@@ -260,11 +264,24 @@ module Roche
     def each(namespace: nil, from: nil)
       return enum_for(__method__, namespace: namespace, from: from) unless block_given?
 
-      scan = open_scan(name_arg(namespace), from.nil? ? 0 : offset_arg(from))
+      namespace = name_arg(namespace)
+      scan = open_scan(namespace, from.nil? ? 0 : offset_arg(from))
       begin
-        slots = scan_slots
-        while (record = scan_step(scan, slots))
-          yield record
+        batch = ScanBatch.new(namespace)
+        loop do
+          records = scan_batch(scan, batch)
+          break unless records
+
+          epoch = @namespaces_closed
+          records.each_with_index do |record, i|
+            # What close or close_namespace/delete_namespace would have
+            # made of a step: Closed, or libroche's answer for the rest.
+            if i.positive?
+              raise(@handle.closing ? Closed : @handle.failed(Native::EINVAL)) if @handle.closed? # closed, or forked
+              break if epoch != @namespaces_closed && batch.closed_by?(@closed_namespace)
+            end
+            yield record
+          end
         end
       ensure
         @handle.free_scan(scan)
@@ -290,6 +307,10 @@ module Roche
     def close_namespace(legacy = NOT_GIVEN, namespace: NOT_GIVEN)
       namespace = name_arg(namespace_keyword(__method__, legacy, namespace))
       use { |db| check(Native.roche_close_namespace(db, namespace)) }
+      # Walks of it drop the records they fetched: their next step is
+      # libroche's ENOTFOUND, as it was when they fetched one at a time.
+      @closed_namespace = namespace
+      @namespaces_closed += 1
       nil
     end
 
@@ -299,6 +320,10 @@ module Roche
     def delete_namespace(legacy = NOT_GIVEN, namespace: NOT_GIVEN)
       namespace = name_arg(namespace_keyword(__method__, legacy, namespace))
       use { |db| check(Native.roche_delete_namespace(db, namespace)) }
+      # Walks of it drop the records they fetched: their next step is
+      # libroche's ENOTFOUND, as it was when they fetched one at a time.
+      @closed_namespace = namespace
+      @namespaces_closed += 1
       nil
     end
 
@@ -481,26 +506,70 @@ module Roche
       end
     end
 
-    # Output slots of roche_scan_next() (offset, data, length, time), reused
-    # by every step of one walk.
-    def scan_slots
-      %i[uint64 pointer size_t uint64].map { |type| FFI::MemoryPointer.new(type) }
+    # Output arrays of roche_scan_next_batch(), reused by every batch of one
+    # walk, and how many records the next batch asks for: up to MAX records,
+    # about BYTES of values (the first asks for FIRST, the sizes unknown).
+    BASE = FFI::Pointer.new(1)
+    private_constant :BASE
+
+    class ScanBatch
+      MAX = 1024
+      BYTES = 1 << 20
+      FIRST = 64
+
+      attr_reader :offsets, :data, :lengths, :times, :count
+      attr_accessor :want
+
+      def initialize(namespace)
+        @namespace = namespace.nil? || namespace.empty? ? "default" : namespace
+        @offsets = FFI::MemoryPointer.new(:uint64, MAX)
+        @data = FFI::MemoryPointer.new(:pointer, MAX)
+        @lengths = FFI::MemoryPointer.new(:size_t, MAX)
+        @times = FFI::MemoryPointer.new(:uint64, MAX)
+        @count = FFI::MemoryPointer.new(:size_t)
+        @want = FIRST
+      end
+
+      # Whether a close_namespace or delete_namespace of name ended this walk.
+      def closed_by?(name)
+        (name.nil? || name.empty? ? "default" : name) == @namespace
+      end
+    end
+    private_constant :ScanBatch
+
+    # One roche_scan_next_batch() under the handle's guard: the records, as
+    # Arrays [offset, value, time], or nil at the end of the scan. The
+    # values are copied before the guard is left, as they lie in the bucket
+    # file's mapping (or the scan's buffer): a close on another thread right
+    # after the call would free the scan and unmap the file under a later read.
+    def scan_batch(scan, batch)
+      use do
+        code = Native.roche_scan_next_batch(scan, batch.want, batch.offsets, batch.data, batch.lengths,
+                                            batch.times, batch.count)
+        next nil if code == Native::DONE
+
+        count = batch.count.read(:size_t)
+        Roche.check(code, offset: code == Native::ECORRUPT && count.positive? ? batch.offsets.read_uint64 : nil)
+        scan_records(batch, count)
+      end
     end
 
-    # One step under the handle's guard: the next record, or nil at the end
-    # of the scan. The record's bytes are copied before the guard is left,
-    # as they lie in the bucket file's mapping (or the scan's buffer): a
-    # close on another thread right after the step would free the scan and
-    # unmap the file under a later read.
-    def scan_step(scan, slots)
-      use { scan_record(slots) if check(Native.roche_scan_next(scan, *slots)) == Native::OK }
-    end
-
-    def scan_record(slots)
-      offset, data, length, time = slots
-      size = length.read(:size_t)
-      value = size.zero? ? String.new(encoding: Encoding::BINARY) : data.read_pointer.read_bytes(size)
-      [offset.read_uint64, value, Time.at(0, time.read_uint64, :nanosecond)]
+    def scan_records(batch, count)
+      offsets = batch.offsets.read_array_of_uint64(count)
+      # Addresses as integers, read through one Pointer (BASE, at address 1,
+      # of no bounds) rather than an FFI::Pointer made for each value.
+      data = batch.data.read_array_of_uint64(count)
+      lengths = batch.lengths.read_array_of_ulong(count)
+      times = batch.times.read_array_of_uint64(count)
+      bytes = 0
+      records = Array.new(count) do |i|
+        size = lengths[i]
+        bytes += size
+        value = size.zero? ? String.new(encoding: Encoding::BINARY) : BASE.get_bytes(data[i] - 1, size)
+        [offsets[i], value, Time.at(0, times[i], :nanosecond)]
+      end
+      batch.want = (ScanBatch::BYTES / [bytes / count, 1].max).clamp(1, ScanBatch::MAX)
+      records
     end
 
     def use(&block)

@@ -146,6 +146,9 @@ module Roche
 
     attach_function :roche_scan_open, %i[pointer string uint64 pointer], :int, blocking: true
     attach_function :roche_scan_next, %i[pointer pointer pointer pointer pointer], :int, blocking: true
+    # DB#each: up to max records a call.
+    attach_function :roche_scan_next_batch, %i[pointer size_t pointer pointer pointer pointer pointer], :int,
+                    blocking: true
     attach_function :roche_scan_free, [:pointer], :void
 
     attach_function :roche_namespaces, %i[pointer pointer pointer], :int, blocking: true

@@ -20,8 +20,6 @@
 
 static jclass exception_class;   /* io.roche.RocheException */
 static jmethodID exception_of;   /* static RocheException of(int, String, long) */
-static jclass record_class;      /* io.roche.Record */
-static jmethodID record_init;    /* Record(long, byte[], long) */
 static jclass byte_array_class;  /* byte[] */
 static jclass view_class;        /* io.roche.ValueView */
 static jmethodID view_init;      /* ValueView(long, ByteBuffer) */
@@ -39,15 +37,13 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
     JNIEnv *env;
     if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK) return JNI_ERR;
     exception_class = global_class(env, "io/roche/RocheException");
-    record_class = global_class(env, "io/roche/Record");
     byte_array_class = global_class(env, "[B");
     view_class = global_class(env, "io/roche/ValueView");
-    if (!exception_class || !record_class || !byte_array_class || !view_class) return JNI_ERR;
+    if (!exception_class || !byte_array_class || !view_class) return JNI_ERR;
     exception_of = (*env)->GetStaticMethodID(env, exception_class, "of",
                                              "(ILjava/lang/String;J)Lio/roche/RocheException;");
-    record_init = (*env)->GetMethodID(env, record_class, "<init>", "(J[BJ)V");
     view_init = (*env)->GetMethodID(env, view_class, "<init>", "(JLjava/nio/ByteBuffer;)V");
-    if (!exception_of || !record_init || !view_init) return JNI_ERR;
+    if (!exception_of || !view_init) return JNI_ERR;
     return JNI_VERSION_1_8;
 }
 
@@ -446,20 +442,78 @@ JNIEXPORT jlong JNICALL Java_io_roche_Native_scanOpen(JNIEnv *env, jclass cls, j
     return (jlong)(intptr_t)scan;
 }
 
-JNIEXPORT jobject JNICALL Java_io_roche_Native_scanNext(JNIEnv *env, jclass cls, jlong handle) {
-    (void)cls;
-    uint64_t offset = 0, time_ns = 0;
-    const void *data = NULL;
-    size_t len = 0;
-    int rc = roche_scan_next((roche_scan *)(intptr_t)handle, &offset, &data, &len, &time_ns);
-    if (rc == ROCHE_DONE) return NULL;
-    if (rc != ROCHE_OK) {
-        throw_code(env, rc);
-        return NULL;
+/* Up to max records of a batch call (roche_scan_next_batch or
+ * roche_follow_next_batch) as a byte[][] of their values, with their
+ * offsets in meta[0, n) and times in meta[max, max + n): one JNI call for
+ * the batch, the Records built in Java. A value too large for a Java array
+ * is a null slot (the Java side throws ETOOBIG when it comes to it, so the
+ * records around it are not lost). */
+typedef struct {
+    uint64_t *offsets, *times;
+    const void **data;
+    size_t *lens;
+} batch_arrays;
+
+/* The arrays for max records, on the heap. 0, or -1 with an exception pending. */
+static int batch_alloc(JNIEnv *env, jint max, jlongArray meta, batch_arrays *b) {
+    if (max < 1 || (*env)->GetArrayLength(env, meta) < 2 * (jlong)max) {
+        throw_code(env, ROCHE_EINVAL);
+        return -1;
     }
-    jbyteArray value = new_bytes(env, data, len);
-    if (!value) return NULL;
-    return (*env)->NewObject(env, record_class, record_init, (jlong)offset, value, (jlong)time_ns);
+    size_t n = (size_t)max;
+    b->offsets = malloc(sizeof *b->offsets * n);
+    b->times = malloc(sizeof *b->times * n);
+    b->data = malloc(sizeof *b->data * n);
+    b->lens = malloc(sizeof *b->lens * n);
+    if (!b->offsets || !b->times || !b->data || !b->lens) {
+        free(b->offsets), free(b->times), free(b->data), free(b->lens);
+        throw_oom(env);
+        return -1;
+    }
+    return 0;
+}
+
+static void batch_free(batch_arrays *b) {
+    free(b->offsets), free(b->times), free(b->data), free(b->lens);
+}
+
+/* The byte[][] of count records, offsets and times into meta. NULL with an
+ * exception pending on failure. */
+static jobjectArray batch_to_java(JNIEnv *env, const batch_arrays *b, size_t count, jint max,
+                                  jlongArray meta) {
+    jobjectArray values = (*env)->NewObjectArray(env, (jsize)count, byte_array_class, NULL);
+    if (!values) return NULL;
+    for (size_t i = 0; i < count; i++) {
+        if (b->lens[i] > INT32_MAX - 8) continue; /* null: ETOOBIG at its turn */
+        jbyteArray value = (*env)->NewByteArray(env, (jsize)b->lens[i]);
+        if (!value) return NULL;
+        if (b->lens[i])
+            (*env)->SetByteArrayRegion(env, value, 0, (jsize)b->lens[i], (const jbyte *)b->data[i]);
+        (*env)->SetObjectArrayElement(env, values, (jsize)i, value);
+        (*env)->DeleteLocalRef(env, value);
+    }
+    /* jlong and uint64_t share a layout for offsets and times below 2^63. */
+    (*env)->SetLongArrayRegion(env, meta, 0, (jsize)count, (const jlong *)b->offsets);
+    (*env)->SetLongArrayRegion(env, meta, max, (jsize)count, (const jlong *)b->times);
+    return values;
+}
+
+JNIEXPORT jobjectArray JNICALL Java_io_roche_Native_scanNextBatch(JNIEnv *env, jclass cls, jlong handle,
+                                                                  jint max, jlongArray meta) {
+    (void)cls;
+    batch_arrays b;
+    if (batch_alloc(env, max, meta, &b) < 0) return NULL;
+    size_t count = 0;
+    int rc = roche_scan_next_batch((roche_scan *)(intptr_t)handle, (size_t)max, b.offsets, b.data, b.lens,
+                                   b.times, &count);
+    jobjectArray result = NULL;
+    if (rc == ROCHE_OK) {
+        result = batch_to_java(env, &b, count, max, meta);
+    } else if (rc != ROCHE_DONE) {
+        throw_code_at(env, rc, rc == ROCHE_ECORRUPT && count ? (jlong)b.offsets[0] : -1);
+    }
+    batch_free(&b);
+    return result;
 }
 
 JNIEXPORT void JNICALL Java_io_roche_Native_scanFree(JNIEnv *env, jclass cls, jlong handle) {
@@ -587,24 +641,27 @@ JNIEXPORT jlong JNICALL Java_io_roche_Native_followOpenCursor(JNIEnv *env, jclas
     return (jlong)(intptr_t)follow;
 }
 
-/* The next record, or NULL with no exception for ROCHE_ETIMEDOUT. Every
- * other code is thrown; a damaged or dropped record's offset goes with it. */
-JNIEXPORT jobject JNICALL Java_io_roche_Native_followNext(JNIEnv *env, jclass cls, jlong handle,
-                                                          jint timeout_ms) {
+/* Up to max records as scanNextBatch, or NULL with no exception for
+ * ROCHE_ETIMEDOUT; waits as roche_follow_next. Every other code is thrown;
+ * a damaged or dropped record's offset goes with it. */
+JNIEXPORT jobjectArray JNICALL Java_io_roche_Native_followNextBatch(JNIEnv *env, jclass cls, jlong handle,
+                                                                    jint timeout_ms, jint max,
+                                                                    jlongArray meta) {
     (void)cls;
-    uint64_t offset = 0, time_ns = 0;
-    const void *data = NULL;
-    size_t len = 0;
-    int rc = roche_follow_next(follow_of(handle), timeout_ms, &offset, &data, &len, &time_ns);
-    if (rc == ROCHE_ETIMEDOUT) return NULL;
-    if (rc != ROCHE_OK) {
-        int located = rc == ROCHE_EDROPPED || rc == ROCHE_ECORRUPT;
-        throw_code_at(env, rc, located ? (jlong)offset : -1);
-        return NULL;
+    batch_arrays b;
+    if (batch_alloc(env, max, meta, &b) < 0) return NULL;
+    size_t count = 0;
+    int rc = roche_follow_next_batch(follow_of(handle), timeout_ms, (size_t)max, b.offsets, b.data, b.lens,
+                                     b.times, &count);
+    jobjectArray result = NULL;
+    if (rc == ROCHE_OK) {
+        result = batch_to_java(env, &b, count, max, meta);
+    } else if (rc != ROCHE_ETIMEDOUT) {
+        int located = (rc == ROCHE_EDROPPED || rc == ROCHE_ECORRUPT) && count;
+        throw_code_at(env, rc, located ? (jlong)b.offsets[0] : -1);
     }
-    jbyteArray value = new_bytes(env, data, len);
-    if (!value) return NULL;
-    return (*env)->NewObject(env, record_class, record_init, (jlong)offset, value, (jlong)time_ns);
+    batch_free(&b);
+    return result;
 }
 
 JNIEXPORT void JNICALL Java_io_roche_Native_followWake(JNIEnv *env, jclass cls, jlong handle) {

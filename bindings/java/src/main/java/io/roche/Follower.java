@@ -59,6 +59,12 @@ import java.util.stream.StreamSupport;
  * CorruptException for a damaged record (the next call goes on past it);
  * NotFoundException when the namespace was deleted.
  *
+ * <p>Records cross from native code in batches (roche_follow_next_batch,
+ * sized as a {@link Scan}'s) and are handed out one by one; {@link
+ * #position()} and {@link #commit} count only the records handed out. A
+ * wake comes before records already fetched, which follow it. Records
+ * fetched before a retention pass dropped them are still handed out.
+ *
  * <p>A follower belongs to one thread at a time; {@link #wake()} and {@link
  * #close()} may come from any thread. Close it (try with resources) to free
  * it; one left to the garbage collector is freed by a Cleaner, and closing
@@ -75,8 +81,19 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
     @SuppressWarnings("unused")
     private final Roche owner;
 
-    Follower(Roche owner, NativeStore store, long handle, Cleaner cleaner) {
+    /** The namespace, for a commit of a position that records fetched and not handed out move back. */
+    private final byte[] ns;
+    /** The fetched batch, as Scan's: values[pos..count), offsets in meta[0, count), times after them. */
+    private byte[][] values;
+    private long[] meta = new long[0];
+    private int pos;
+    private int count;
+    /** How many records the next fetch asks for (Scan's rule: up to Scan.BATCH, about Scan.BATCH_BYTES). */
+    private int want = 64;
+
+    Follower(Roche owner, NativeStore store, long handle, byte[] ns, Cleaner cleaner) {
         this.owner = owner;
+        this.ns = ns;
         this.state = new State(store, handle);
         store.register(state);
         this.cleanable = cleaner.register(this, state);
@@ -188,8 +205,21 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
      * when a wake came that the caller did not ask for (an interrupt's).
      */
     private Record attempt(int timeoutMs) {
+        if (pos < count) {
+            // A record fetched before: handed out with no native call, unless
+            // a wake, a close or the store's close came since, which the
+            // native call would have reported first.
+            state.checkOpen();
+            if (state.userWoken.getAndSet(false)) {
+                // libroche's own wake, if it lands after this, only makes
+                // the next native call report AGAIN, which looks again.
+                throw (CanceledException) RocheException.of(RocheException.ECANCELED,
+                        "the follower was woken (wake())");
+            }
+            return take();
+        }
         try {
-            return state.step(timeoutMs);
+            return fetch(timeoutMs);
         } catch (CanceledException e) {
             if (state.userWoken.getAndSet(false)) {
                 throw e;
@@ -197,6 +227,47 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
             state.checkOpen(); // woken by a close
             return AGAIN;
         }
+    }
+
+    /** One native call for up to want records; the first, or null when none came within timeoutMs. */
+    private Record fetch(int timeoutMs) {
+        if (meta.length < 2 * want) {
+            meta = new long[2 * want];
+        }
+        int max = want;
+        byte[][] batch = state.step(timeoutMs, max, meta);
+        if (batch == null || batch.length == 0) {
+            return null;
+        }
+        values = batch;
+        pos = 0;
+        count = batch.length;
+        if (count < max) {
+            System.arraycopy(meta, max, meta, count, count); // the times next to the offsets
+        }
+        long bytes = 0;
+        for (byte[] v : batch) {
+            bytes += v == null ? 0 : v.length;
+        }
+        want = (int) Math.max(1, Math.min(Scan.BATCH, Scan.BATCH_BYTES / Math.max(1, bytes / count)));
+        return take();
+    }
+
+    private Record take() {
+        int i = pos++;
+        byte[] value = values[i];
+        long offset = meta[i];
+        long timeNs = meta[count + i];
+        values[i] = null; // the caller's now
+        if (pos == count) {
+            values = null;
+            pos = count = 0;
+        }
+        if (value == null) {
+            throw RocheException.of(RocheException.ETOOBIG, "the value at offset " + offset
+                    + " is larger than a Java array can hold", offset);
+        }
+        return new Record(offset, value, timeNs);
     }
 
     /**
@@ -221,17 +292,56 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
      */
     public long[] position() {
         try {
-            return state.position();
+            return fetchedBack(state.position());
         } finally {
             Reference.reachabilityFence(this);
         }
+    }
+
+    /**
+     * The native position moved back, in each bucket that has records
+     * fetched and not handed out yet, to the first of them (a bucket's
+     * records come in order, so that is where it goes on).
+     */
+    private long[] fetchedBack(long[] position) {
+        long seen = 0; // buckets past 63 are rare: checked the long way
+        for (int i = pos; i < count; i++) {
+            long offset = meta[i];
+            int bucket = (int) (offset >>> 50);
+            if (bucket >= position.length) {
+                continue;
+            }
+            if (bucket < 64) {
+                if ((seen & (1L << bucket)) != 0) {
+                    continue;
+                }
+                seen |= 1L << bucket;
+            } else if (firstOf(bucket) != i) {
+                continue;
+            }
+            position[bucket] = offset;
+        }
+        return position;
+    }
+
+    private int firstOf(int bucket) {
+        for (int i = pos; i < count; i++) {
+            if ((int) (meta[i] >>> 50) == bucket) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Save {@link #position()} under a cursor name of this follower's namespace ({@link Roche#commitCursor}). */
     public void commit(String cursor) {
         byte[] name = Roche.cursor(cursor);
         try {
-            state.commit(name);
+            if (pos < count) {
+                state.commit(ns, name, position());
+            } else {
+                state.commit(name);
+            }
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -336,8 +446,8 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
             }
         }
 
-        /** A record, or null when none came within timeoutMs (-1: for ever). */
-        Record step(int timeoutMs) {
+        /** Up to max records (as Native.followNextBatch), or null when none came within timeoutMs (-1: for ever). */
+        byte[][] step(int timeoutMs, int max, long[] meta) {
             store.enter();
             try {
                 synchronized (this) {
@@ -345,7 +455,22 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
                         throw new IllegalStateException("this follower is closed");
                     }
                     checkOpen();
-                    return Native.followNext(handle, timeoutMs);
+                    return Native.followNextBatch(handle, timeoutMs, max, meta);
+                }
+            } finally {
+                store.leave();
+            }
+        }
+
+        /** Commit a position (the follower's, moved back over records fetched) to a cursor of ns. */
+        void commit(byte[] ns, byte[] cursor, long[] position) {
+            long db = store.enter();
+            try {
+                synchronized (this) {
+                    if (handle == 0) {
+                        throw new IllegalStateException("this follower is closed");
+                    }
+                    Native.cursorCommit(db, ns, cursor, position);
                 }
             } finally {
                 store.leave();

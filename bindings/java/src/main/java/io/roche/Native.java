@@ -86,7 +86,12 @@ final class Native {
     static native byte[][] multiGet(long db, byte[] ns, long[] offsets, int[] statuses);
 
     static native long scanOpen(long db, byte[] ns, long from);
-    static native Record scanNext(long scan);
+    /**
+     * Up to max records: their values (null for one too large for an
+     * array), offsets in meta[0, n) and times in meta[max, max + n); null
+     * at the end.
+     */
+    static native byte[][] scanNextBatch(long scan, int max, long[] meta);
     static native void scanFree(long scan);
 
     static native byte[] namespaces(long db);
@@ -97,8 +102,8 @@ final class Native {
     /** A roche_follow handle; from may be empty. */
     static native long followOpen(long db, byte[] ns, long[] from, boolean fromEnd);
     static native long followOpenCursor(long db, byte[] ns, byte[] cursor, boolean fromEnd);
-    /** The next record, or null on ROCHE_ETIMEDOUT; timeoutMs -1 waits for ever. */
-    static native Record followNext(long follow, int timeoutMs);
+    /** As scanNextBatch, waiting for records (timeoutMs -1: for ever); null on ROCHE_ETIMEDOUT. */
+    static native byte[][] followNextBatch(long follow, int timeoutMs, int max, long[] meta);
     static native void followWake(long follow);
     static native long[] followPosition(long follow);
     static native void followCommit(long follow, byte[] cursor);

@@ -76,6 +76,15 @@ final class NativeStore implements Runnable {
 
     void unregister(Scan.State scan) { scans.remove(scan); }
 
+    /** Scans of ns drop what they fetched: their next step asks libroche (ns closed or deleted, or tried to be). */
+    void namespaceClosed(byte[] ns) {
+        synchronized (scans) {
+            for (Scan.State scan : scans) {
+                scan.namespaceClosed(ns);
+            }
+        }
+    }
+
     void register(Follower.State follower) { followers.add(follower); }
 
     void unregister(Follower.State follower) { followers.remove(follower); }

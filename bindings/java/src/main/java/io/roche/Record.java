@@ -6,7 +6,6 @@ public final class Record {
     private final byte[] value;
     private final long timeNs;
 
-    /** Called from native code. */
     Record(long offset, byte[] value, long timeNs) {
         this.offset = offset;
         this.value = value;

@@ -273,7 +273,7 @@ public final class Roche implements AutoCloseable {
         byte[] name = namespace(ns);
         long db = store.enter();
         try {
-            return new Scan(this, store, Native.scanOpen(db, name, from), CLEANER);
+            return new Scan(this, store, Native.scanOpen(db, name, from), name, CLEANER);
         } finally {
             store.leave();
         }
@@ -389,6 +389,7 @@ public final class Roche implements AutoCloseable {
         long db = store.enter();
         try {
             Native.closeNamespace(db, name);
+            store.namespaceClosed(name); // its scans' next step is libroche's ENOTFOUND
         } finally {
             store.leave();
         }
@@ -400,6 +401,7 @@ public final class Roche implements AutoCloseable {
         long db = store.enter();
         try {
             Native.deleteNamespace(db, name);
+            store.namespaceClosed(name); // its scans' next step is libroche's ENOTFOUND
         } finally {
             store.leave();
         }
@@ -456,7 +458,7 @@ public final class Roche implements AutoCloseable {
         byte[] name = namespace(ns);
         long db = store.enter();
         try {
-            return new Follower(this, store, Native.followOpen(db, name, from, fromEnd), CLEANER);
+            return new Follower(this, store, Native.followOpen(db, name, from, fromEnd), name, CLEANER);
         } finally {
             store.leave();
         }
@@ -471,7 +473,7 @@ public final class Roche implements AutoCloseable {
         byte[] name = namespace(ns), key = cursor(cursor);
         long db = store.enter();
         try {
-            return new Follower(this, store, Native.followOpenCursor(db, name, key, fromEnd), CLEANER);
+            return new Follower(this, store, Native.followOpenCursor(db, name, key, fromEnd), name, CLEANER);
         } finally {
             store.leave();
         }

@@ -1,6 +1,7 @@
 package io.roche.bench;
 
 import io.roche.Roche;
+import io.roche.Scan;
 import io.roche.ValueView;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -85,6 +86,17 @@ public final class Bench {
                     db.multiGet("bench", Arrays.copyOfRange(shuffled, from, from + batch));
                 }
             });
+            long[] seen = new long[1];
+            measure("scan", count, () -> {
+                try (Scan scan = db.scan("bench", 0)) {
+                    while (scan.hasNext()) {
+                        seen[0] += scan.next().value().length;
+                    }
+                }
+            });
+            if (seen[0] != (long) count * VALUE_BYTES) {
+                throw new AssertionError("scan read " + seen[0] + " bytes");
+            }
         } finally {
             try (Stream<Path> files = Files.walk(root)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
