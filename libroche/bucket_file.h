@@ -38,6 +38,7 @@ struct BucketOpenOptions {
     uint32_t buckets = 1;  // the namespace's bucket count, recorded in the companion
     std::atomic<int64_t> *open_files = nullptr;  // counts the descriptors held
     Doorbell *doorbell = nullptr;  // writable: rung after each append (the namespace's)
+    HeaderFormat format = HeaderFormat::Roche;  // the check every header carries
 };
 
 // What walking a bucket found: valid records and the damaged ones.
@@ -73,6 +74,10 @@ public:
     static int open(const std::string &path, uint32_t index, const BucketOpenOptions &opts,
                     std::unique_ptr<BucketFile> *out);
     ~BucketFile();  // finish(), then unmap and close the files
+    // Reads the first header of the bucket file at path (if it has one) and
+    // fails with ROCHE_ECORRUPT when it carries the other format's check
+    // (check_header_format()). Reads only: nothing is created or changed.
+    static int check_format(const std::string &path, HeaderFormat format);
     BucketFile(const BucketFile &) = delete;
     BucketFile &operator=(const BucketFile &) = delete;
 
