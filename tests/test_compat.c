@@ -557,6 +557,64 @@ static void test_kill_mid_append(void **state) {
     test_dir_free(dir);
 }
 
+/* rochefort run after a writer in the format died without roche_close()
+ * (against the documented order): it takes the reserved zeros for records'
+ * room and appends after them. The next writable open keeps every record
+ * the writer appended, cuts the zeros and rochefort's record, and saves
+ * them aside, so nothing is lost. */
+static void test_rochefort_after_a_crash_is_saved_aside(void **state) {
+    (void)state;
+    char *dir = test_dir_new();
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pipefd[0]);
+        roche_options *opts = roche_options_new();
+        roche_db *db;
+        if (!opts || roche_options_set_format(opts, ROCHE_FORMAT_ROCHEFORT) ||
+            roche_options_set_buckets(opts, 1) || roche_open(dir, opts, &db))
+            _exit(1);
+        uint64_t off;
+        if (roche_append(db, "events", "x", "before the crash", 16, &off)) _exit(1);
+        if (write(pipefd[1], &off, sizeof off) != sizeof off) _exit(1);
+        pause();
+    }
+    close(pipefd[1]);
+    uint64_t off;
+    assert_int_equal(read(pipefd[0], &off, sizeof off), sizeof off);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(pipefd[0]);
+    char *path = bucket_path(dir, "events", 0);
+    long reserved = file_size(path);
+    assert_true(reserved > HDR + 16);  /* space reserved ahead, zeros */
+    char *events = ns_dir(dir, "events");
+    uint64_t rf = rf_append(events, 1, "x", "rochefort", 9, 1);
+    assert_int_equal(rf, (uint64_t)reserved);
+    roche_db *db = open_compat(dir, 1);
+    assert_value(db, "events", off, "before the crash", 16);
+    void *v;
+    size_t len;
+    assert_int_equal(roche_get(db, "events", rf, &v, &len), ROCHE_ENOTFOUND);
+    roche_stat_info info = {.version = ROCHE_STAT_VERSION};
+    assert_roche_ok(roche_stat(db, "events", &info));
+    assert_int_equal(info.records, 1);
+    assert_int_equal(info.recovered_bytes, (uint64_t)reserved + HDR + 9 - (HDR + 16));
+    assert_roche_ok(roche_close(db));
+    char aside[600];
+    snprintf(aside, sizeof aside, "%s.cut-%d", path, HDR + 16);
+    size_t alen;
+    uint8_t *saved = read_file(aside, &alen);
+    assert_int_equal(alen, (size_t)reserved + HDR + 9 - (HDR + 16));
+    assert_memory_equal(saved + alen - 9, "rochefort", 9);
+    free(saved);
+    assert_int_equal(file_size(path), HDR + 16);
+    free(events);
+    free(path);
+    test_dir_free(dir);
+}
+
 /* The wrong format is refused, in both directions, on writable and
  * read-only handles, with a detail naming the option (and `roche import`),
  * and no file is made, cut, moved aside or changed; other namespaces of
@@ -651,6 +709,7 @@ int main(void) {
         cmocka_unit_test(test_rochefort_appends_after_close),
         cmocka_unit_test(test_damage_after_close_is_saved_aside),
         cmocka_unit_test(test_kill_mid_append),
+        cmocka_unit_test(test_rochefort_after_a_crash_is_saved_aside),
         cmocka_unit_test(test_wrong_format_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
