@@ -341,6 +341,10 @@ ROCHE_API int roche_options_set_max_open_files(roche_options *opts, uint32_t max
  *      roche_options_set_buckets() here for new namespaces), so an id
  *      lands in the same bucket under both and rochefort opens every
  *      bucket file.
+ *    - Retention (roche_retain()) frees the oldest records as holes that
+ *      read as zeros: rochefort's scan of such a bucket stops at once
+ *      (its gets of the records kept still work). Leave retention off
+ *      while rochefort may still scan.
  *
  *  The wrong format is refused, never "repaired": a writable or read-only
  *  open of a namespace whose bucket files begin with a header that fails
@@ -407,7 +411,9 @@ ROCHE_API int roche_close(roche_db *db);
  *  @param len     value length, at most ROCHE_MAX_VALUE; 0 is valid
  *  @param offset  receives the record's offset; may be NULL
  *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ETOOBIG; ROCHE_EREADONLY;
- *          ROCHE_EIO (no space, file size limit, ...); ROCHE_ENOMEM. */
+ *          ROCHE_EIO (no space, file size limit, ...); ROCHE_ENOMEM;
+ *          ROCHE_ECORRUPT (the namespace's headers carry the other
+ *          format's check: roche_options_set_format(); nothing written). */
 ROCHE_API int roche_append(roche_db *db, const char *ns, const char *id,
                            const void *data, size_t len, uint64_t *offset);
 
@@ -543,7 +549,9 @@ ROCHE_API void roche_values_free(roche_values *values);
  *  namespace scans as empty.
  *  Free the iterator before roche_close() (one left over then only
  *  returns ROCHE_ENOTFOUND, and keeps its namespace's files open).
- *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ENOMEM; ROCHE_EIO. */
+ *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ENOMEM; ROCHE_EIO;
+ *          ROCHE_ECORRUPT (the namespace's headers carry the other
+ *          format's check: roche_options_set_format()). */
 ROCHE_API int roche_scan_open(roche_db *db, const char *ns, uint64_t from,
                               roche_scan **out);
 
@@ -822,7 +830,9 @@ typedef struct roche_stat_info {
 /** Walk a namespace, checking every record, and fill *info. Reads every
  *  record (as roche_scan does): time proportional to the data.
  *  @return ROCHE_OK; ROCHE_EINVAL (NULL, bad name, unknown version);
- *          ROCHE_ENOTFOUND (no such namespace); ROCHE_EIO; ROCHE_ENOMEM. */
+ *          ROCHE_ENOTFOUND (no such namespace); ROCHE_EIO; ROCHE_ENOMEM;
+ *          ROCHE_ECORRUPT (the namespace's headers carry the other
+ *          format's check: roche_options_set_format()). */
 ROCHE_API int roche_stat(roche_db *db, const char *ns, roche_stat_info *info);
 
 #ifdef __cplusplus

@@ -120,7 +120,7 @@ static void collect(uint64_t offset, const void *data, uint32_t len, void *ctx) 
     if (s->n >= 4096) return;
     s->offsets[s->n] = offset;
     size_t keep = len < 47 ? len : 47;
-    memcpy(s->values[s->n], data, keep);
+    if (keep) memcpy(s->values[s->n], data, keep);
     s->values[s->n][keep] = '\0';
     s->n++;
 }
