@@ -18,6 +18,7 @@ fail() { echo "FAIL: $*" >&2; [ -s "$work/err" ] && cat "$work/err" >&2; exit 1;
 start() {
     local log=$1
     shift
+    : > "$log"  # before the background job opens it: sed below may run first
     "$ROCHE" "$@" 2> "$log" &
     pid=$!
     pids+=("$pid")
