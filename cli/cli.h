@@ -26,6 +26,7 @@ struct Args {
     bool ns_given = false;
     uint32_t buckets = 0;  // 0: the library's default
     bool read_only = false;
+    int store_format = ROCHE_FORMAT_ROCHE;  // --store-format
 
     std::string id;  // append
     bool id_given = false;

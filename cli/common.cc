@@ -21,12 +21,13 @@ void check(int rc) {
 namespace {
 
 // buckets 0: the library's default.
-int open_store(const std::string &root, bool read_only, uint32_t buckets, roche_db **db) {
+int open_store(const std::string &root, bool read_only, uint32_t buckets, int format, roche_db **db) {
     std::unique_ptr<roche_options, void (*)(roche_options *)> opts(roche_options_new(),
                                                                     roche_options_free);
     if (!opts) return ROCHE_ENOMEM;
     int rc = roche_options_set_read_only(opts.get(), read_only);
     if (rc == ROCHE_OK && buckets) rc = roche_options_set_buckets(opts.get(), buckets);
+    if (rc == ROCHE_OK) rc = roche_options_set_format(opts.get(), format);
     if (rc == ROCHE_OK) rc = roche_open(root.c_str(), opts.get(), db);
     return rc;
 }
@@ -34,11 +35,11 @@ int open_store(const std::string &root, bool read_only, uint32_t buckets, roche_
 // The bucket count of an existing namespace, 0 when there is none. A writer
 // opened with the default count would grow a namespace that has fewer
 // buckets, and ids would then hash to other buckets.
-uint32_t existing_buckets(const std::string &root, const std::string &ns) {
+uint32_t existing_buckets(const std::string &root, const std::string &ns, int format) {
     roche_db *db = nullptr;
     roche_stat_info info = {};
     info.version = ROCHE_STAT_VERSION;
-    if (open_store(root, true, 0, &db) != ROCHE_OK) return 0;
+    if (open_store(root, true, 0, format, &db) != ROCHE_OK) return 0;
     int rc = roche_stat(db, ns.c_str(), &info);
     roche_close(db);
     return rc == ROCHE_OK ? info.buckets : 0;
@@ -49,7 +50,7 @@ uint32_t existing_buckets(const std::string &root, const std::string &ns) {
 uint32_t buckets_for(const Args &args, Access access) {
     if (access == Access::Inspect) return 1;
     if (args.buckets || access == Access::Read) return args.buckets;
-    return existing_buckets(args.root, args.ns);
+    return existing_buckets(args.root, args.ns, args.store_format);
 }
 
 bool path_exists(const std::string &path) { return access(path.c_str(), F_OK) == 0; }
@@ -62,10 +63,10 @@ Store::Store(const Args &args, Access access) {
     // open's "not found".
     if (access == Access::Inspect && !path_exists(args.root)) read_only_ = true;
     uint32_t buckets = buckets_for(args, access);
-    int rc = open_store(args.root, read_only_, buckets, &db_);
+    int rc = open_store(args.root, read_only_, buckets, args.store_format, &db_);
     if (rc == ROCHE_ELOCKED && access == Access::Inspect) {
         read_only_ = true;  // a writer has it: read beside it
-        rc = open_store(args.root, read_only_, buckets, &db_);
+        rc = open_store(args.root, read_only_, buckets, args.store_format, &db_);
     }
     check(rc);
 }

@@ -28,7 +28,17 @@
 //
 // A bucket file with a companion append.<n>.idx is libroche's already (a
 // writable open made it one, as the verify pass at the end of an import
-// does): it is skipped.
+// does): it is skipped. Unless its headers carry rochefort's check: then a
+// libroche writer with ROCHE_FORMAT_ROCHEFORT (roche_options_set_format())
+// made the companion, and its checksums cover the old check. Such a
+// namespace is first checked through the library in that format, read-only
+// (every value against its checksum; a damaged record, or records dropped
+// by retention, stop the import before anything changes); then, under the
+// lock, the companions of all its bucket files are removed (and the
+// directory fsynced) before any header changes, so a crash leaves either
+// that format with fewer companions (which the check accepts again) or
+// files with no companion, which the walk below converts as rochefort's;
+// the verify pass at the end builds the companions again.
 //
 // At the end, unless this is a dry run or a tail was left, the store is
 // opened for writing through the library, so each bucket gets its companion
@@ -48,7 +58,7 @@
 #include <memory>
 
 #include "cli.h"
-#include "metrohash.h"
+#include "../libroche/metrohash.h"
 #include "progress.h"
 
 namespace cli {
@@ -61,6 +71,7 @@ struct Bucket {
     std::string path;
     uint64_t size;
     bool companion;  // append.<n>.idx beside it: libroche's already
+    bool compat = false;  // ... made in rochefort's format (ROCHE_FORMAT_ROCHEFORT)
 };
 
 struct Namespace {
@@ -107,6 +118,22 @@ std::vector<std::string> directory_entries(const std::string &dir) {
     return names;
 }
 
+uint32_t le32(const unsigned char *p);
+
+// Whether the file's first header carries rochefort's check (not libroche's).
+bool rochefort_first_header(const std::string &path) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail(ROCHE_EIO, errno_text(path));
+    unsigned char h[kHeaderSize];
+    ssize_t n;
+    while ((n = pread(fd, h, sizeof h, 0)) < 0 && errno == EINTR) {
+    }
+    ::close(fd);
+    if (n != ssize_t(sizeof h)) return false;
+    uint32_t stored = le32(h + 12);
+    return stored == roche::rochefort_check(h) && stored != uint32_t(crc32(0, h, 12));
+}
+
 // The bucket files of the namespace directory dir, by number.
 std::vector<Bucket> find_buckets(const std::string &dir) {
     std::vector<Bucket> buckets;
@@ -118,7 +145,9 @@ std::vector<Bucket> find_buckets(const std::string &dir) {
         if (stat(path.c_str(), &st) != 0) fail(ROCHE_EIO, errno_text(path));
         if (!S_ISREG(st.st_mode)) continue;
         std::string idx = dir + "/append." + std::to_string(n) + ".idx";
-        buckets.push_back({n, path, uint64_t(st.st_size), access(idx.c_str(), F_OK) == 0});
+        Bucket b{n, path, uint64_t(st.st_size), access(idx.c_str(), F_OK) == 0};
+        b.compat = b.companion && rochefort_first_header(path);
+        buckets.push_back(b);
     }
     std::sort(buckets.begin(), buckets.end(),
               [](const Bucket &a, const Bucket &b) { return a.number < b.number; });
@@ -202,7 +231,7 @@ public:
 
     void bucket(const std::string &ns, const Bucket &b) {
         totals_->files++;
-        if (b.companion) {
+        if (b.companion && !b.compat) {
             totals_->owned++;
             progress_->bucket_done(b.size);
             return;
@@ -223,7 +252,7 @@ public:
             uint32_t crc = uint32_t(crc32(0, h, 12));
             if (stored == crc) {
                 totals_->already++;
-            } else if (stored == rochefort_check(h)) {
+            } else if (stored == roche::rochefort_check(h)) {
                 if (!dry_run_) {
                     rewrite(fd, b.path, pos, crc);
                     wrote = true;
@@ -301,6 +330,58 @@ private:
     int fd_;
 };
 
+// Namespaces a libroche writer in rochefort's format indexed: every record
+// checked through the library, read-only, in that format (nothing changes).
+void check_compat_namespaces(const Args &args, const std::vector<Namespace> &namespaces) {
+    std::vector<const Namespace *> compat;
+    for (const Namespace &ns : namespaces)
+        for (const Bucket &b : ns.buckets)
+            if (b.compat) {
+                compat.push_back(&ns);
+                break;
+            }
+    if (compat.empty()) return;
+    Args ro = args;
+    ro.read_only = true;
+    ro.store_format = ROCHE_FORMAT_ROCHEFORT;
+    Store store(ro, Access::Read);
+    for (const Namespace *ns : compat) {
+        roche_stat_info info = {};
+        info.version = ROCHE_STAT_VERSION;
+        check(roche_stat(store.db(), ns->name.c_str(), &info));
+        if (info.damaged_ranges)
+            fail(ROCHE_ECORRUPT, ns->name + ": " + plural(info.damaged_ranges, "damaged record") +
+                                     " in bucket files libroche indexed in rochefort's format (see 'roche "
+                                     "--store-format rochefort --ns " + ns->name + " verify'); nothing converted");
+        for (const Bucket &b : ns->buckets) {
+            uint64_t first = 0, end = 0;
+            check(roche_bucket_range(store.db(), ns->name.c_str(), b.number, &first, &end));
+            if (offset_position(first) > 0)
+                fail(ROCHE_EINVAL, ns->name + " bucket " + std::to_string(b.number) +
+                                       ": retention dropped its first records, and the import walks a "
+                                       "bucket from its start; nothing converted (keep using --store-format "
+                                       "rochefort)");
+        }
+    }
+}
+
+// Under the lock: the companions of a namespace in rochefort's format go,
+// all of them and durably, before any header changes.
+void drop_compat_companions(const std::string &dir, Namespace &ns) {
+    bool any = false;
+    for (const Bucket &b : ns.buckets) any |= b.compat;
+    if (!any) return;
+    for (Bucket &b : ns.buckets) {
+        if (!b.companion) continue;
+        std::string idx = dir + "/append." + std::to_string(b.number) + ".idx";
+        if (unlink(idx.c_str()) != 0 && errno != ENOENT) fail(ROCHE_EIO, errno_text(idx));
+        b.companion = b.compat = false;
+    }
+    int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) fail(ROCHE_EIO, errno_text(dir));
+    ::close(fd);
+}
+
 }  // namespace
 
 int run_import(const Args &given) {
@@ -309,6 +390,8 @@ int run_import(const Args &given) {
         throw UsageError("import: the store is the --from-rochefort DIR; --root is not used");
     if (given.read_only && !given.dry_run)
         throw UsageError("import: --read-only: the import rewrites the store (see --dry-run)");
+    if (given.store_format != ROCHE_FORMAT_ROCHE)
+        throw UsageError("import: it converts to libroche's format; --store-format rochefort does not apply");
     Args args = given;
     args.root = given.import_from;
     args.root_given = true;
@@ -317,10 +400,13 @@ int run_import(const Args &given) {
 
     Totals totals;
     std::vector<Namespace> namespaces;
+    check_compat_namespaces(args, find_namespaces(args));
     {
         std::unique_ptr<WriterLock> lock;
         if (!args.dry_run) lock.reset(new WriterLock(args.root));
         namespaces = find_namespaces(args);
+        if (!args.dry_run)
+            for (Namespace &ns : namespaces) drop_compat_companions(args.root + "/" + ns.name, ns);
         uint64_t total = 0;
         for (const Namespace &ns : namespaces)
             for (const Bucket &b : ns.buckets) total += b.size;

@@ -41,6 +41,10 @@ const char kGlobalUsage[] =
     "  --ns NAME       the namespace (default: \"default\")\n"
     "  --buckets N     bucket files for a new namespace, 1..8191 (default 8)\n"
     "  --read-only     open the store read-only (writes then fail)\n"
+    "  --store-format roche|rochefort\n"
+    "                  the record header check: libroche's CRC-32 (default), or\n"
+    "                  rochefort v0.5's MetroHash64, to share a rochefort data\n"
+    "                  directory in place (ids then hash to buckets as in rochefort)\n"
     "  -h, --help      this help, or a command's help after the command\n"
     "  --version       print the tool's and libroche's versions\n"
     "\n"
@@ -48,11 +52,11 @@ const char kGlobalUsage[] =
     "2 usage error, with the usage text on stderr.\n";
 
 const char kGlobalsFooter[] =
-    "\nGlobal options: --root DIR, --ns NAME, --buckets N, --read-only\n"
-    "(see 'roche --help').\n";
+    "\nGlobal options: --root DIR, --ns NAME, --buckets N, --read-only,\n"
+    "--store-format roche|rochefort (see 'roche --help').\n";
 
 enum OptionId {
-    kRoot = 1000, kNs, kBuckets, kReadOnly, kHelp, kVersion,
+    kRoot = 1000, kNs, kBuckets, kReadOnly, kStoreFormat, kHelp, kVersion,
     kId, kFile, kLines, kNull, kFormat, kEncoding, kFrom, kNoProgress,
     kFollow, kFromEnd, kCursor, kOlderThan, kMaxBytes, kFromRochefort, kDryRun
 };
@@ -62,6 +66,7 @@ const struct option kGlobalOptions[] = {
     {"ns", required_argument, nullptr, kNs},
     {"buckets", required_argument, nullptr, kBuckets},
     {"read-only", no_argument, nullptr, kReadOnly},
+    {"store-format", required_argument, nullptr, kStoreFormat},
     {"help", no_argument, nullptr, kHelp},
 };
 
@@ -122,7 +127,8 @@ const std::vector<Command> &commands() {
          "usage: roche append [--ns NAME] [--id ID] [--file PATH] [--lines | --null | -0]\n"
          "\n"
          "Appends the bytes of stdin (or of PATH) as one record and prints its offset.\n"
-         "  --id ID       pick the bucket by crc32(ID): one id's records stay in order\n"
+         "  --id ID       pick the bucket by crc32(ID) (rochefort's MetroHash64 under\n"
+         "                --store-format rochefort): one id's records stay in order\n"
          "  --file PATH   read from PATH instead of stdin\n"
          "  --lines       batch: one record per line (the newline is not stored)\n"
          "  --null, -0    batch: one record per NUL-terminated item\n"
@@ -253,7 +259,10 @@ const std::vector<Command> &commands() {
          "the store is opened for writing, which builds each bucket's companion index,\n"
          "and verified as 'roche verify' does. An interrupted import (even a crash)\n"
          "leaves every record readable by a new run: run it again to finish. Do not\n"
-         "open the store for writing with libroche before an import has finished.\n"},
+         "open the store for writing with libroche before an import has finished.\n"
+         "A store used with --store-format rochefort converts too: it is first checked\n"
+         "through the library in that format (damage stops the import before anything\n"
+         "changes), then its companion indexes are dropped and built again.\n"},
         {"serve", run_serve, 0, kMany, ":h", {},
          "usage: roche serve [--root DIR] [--bind ADDR] [--buckets N] [OPTIONS]\n"
          "\n"
@@ -341,6 +350,11 @@ Parsed apply_option(int id, const char *value, Args &args) {
     case kNs: args.ns = value; args.ns_given = true; break;
     case kBuckets: args.buckets = parse_buckets(value); break;
     case kReadOnly: args.read_only = true; break;
+    case kStoreFormat:
+        if (std::strcmp(value, "roche") == 0) args.store_format = ROCHE_FORMAT_ROCHE;
+        else if (std::strcmp(value, "rochefort") == 0) args.store_format = ROCHE_FORMAT_ROCHEFORT;
+        else throw UsageError(std::string("--store-format must be roche or rochefort, not '") + value + "'");
+        break;
     case kId: args.id = value; args.id_given = true; break;
     case kFile: args.file = value; break;
     case kLines:

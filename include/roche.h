@@ -20,6 +20,9 @@
  *     u32 length        length of the value in bytes
  *     u64 time          wall-clock time of the append, ns since the epoch
  *     u32 crc           CRC-32 (IEEE, zlib's crc32) of the 12 bytes above
+ *                       (rochefort v0.5's own check, the upper 32 bits of
+ *                       MetroHash64 of them, under ROCHE_FORMAT_ROCHEFORT:
+ *                       roche_options_set_format())
  *     u8  value[length]
  *   After roche_close() a bucket file is exactly the concatenation of its
  *   records: no padding, no trailer. While a store is open for writing,
@@ -39,9 +42,11 @@
  *     bytes 1024..    live area: u64 magic "RCLIV001", u64 boot id (hash
  *                     of /proc/sys/kernel/random/boot_id), u64 inode, u64
  *                     live count of whole records, u32 reserved, u32 flags
- *                     (1: the namespace was deleted), u32 the namespace's
+ *                     (1: the namespace was deleted; 2: closed cleanly by
+ *                     a ROCHE_FORMAT_ROCHEFORT writer), u32 the namespace's
  *                     bucket count, u32 reserved, u64 first record kept
- *                     (entry number; retention), u64 its position
+ *                     (entry number; retention), u64 its position, u64
+ *                     the end the file was trimmed to at that clean close
  *     bytes 2048..    one 16-byte entry per record, in file order: u64
  *                     position of its header, u64 XXH3-64 of header and
  *                     value, seeded with the position; then a sentinel
@@ -296,6 +301,74 @@ ROCHE_API int roche_options_set_sync_period_ms(roche_options *opts, uint32_t per
  *  @return ROCHE_OK, or ROCHE_EINVAL for NULL opts or fewer than 4. */
 ROCHE_API int roche_options_set_max_open_files(roche_options *opts, uint32_t max_files);
 
+/** Header check formats for roche_options_set_format(). */
+#define ROCHE_FORMAT_ROCHE 0     /**< the default: CRC-32 (zlib's) of the 12 header bytes */
+#define ROCHE_FORMAT_ROCHEFORT 1 /**< rochefort v0.5's: the upper 32 bits of MetroHash64
+                                      (seed 0) of the 12 header bytes */
+
+/** Choose the check every record header carries, for a store that a
+ *  rochefort v0.5 server shares (a mixed fleet during a migration), with
+ *  no `roche import --from-rochefort`.
+ *
+ *  ROCHE_FORMAT_ROCHEFORT: every header this handle writes carries
+ *  rochefort's check and every header it checks must carry it; an append
+ *  with an id goes to bucket (MetroHash64(id, 0) >> 32) % buckets, the
+ *  bucket rochefort v0.5 puts that id in (an append without an id still
+ *  goes to the thread's own bucket). Everything else is as in the default
+ *  format: offsets, the companion files append.<n>.idx (so every value is
+ *  still checked against its XXH3 checksum, and readers still learn the
+ *  end from the live count), recovery, follow, cursors, retention.
+ *  rochefort v0.5 opens only the files append.<n>.raw for n below its
+ *  -buckets and ignores every other file in a namespace directory, and it
+ *  takes a file's size at open for the end of its records.
+ *
+ *  What a mixed fleet may do, as tested (tests/test_compat.c):
+ *    - Alternate: a rochefort process and a libroche writer in this format
+ *      may take turns on one root, never at the same time (rochefort takes
+ *      no lock and would not see libroche's lock). Stop one (rochefort
+ *      with SIGTERM; libroche with roche_close(), which trims each bucket
+ *      file to its last record) before starting the other.
+ *    - Records rochefort appends after roche_close() are picked up by the
+ *      next writable open in this format, bucket by bucket: the close
+ *      marks each companion with the end it trimmed the file to, and the
+ *      records after that end are indexed from their headers (as a bucket
+ *      with no companion is; their values had no checksum before). A
+ *      read-only handle sees them only once a writer has indexed them.
+ *    - After a libroche writer in this format dies without roche_close()
+ *      (kill -9, a crash), open the store for writing with libroche once
+ *      (and close it) before rochefort runs again: until then the bucket
+ *      files end in zeroed space reserved ahead, which rochefort would
+ *      take for records' room and append after. (Whatever rochefort
+ *      appended there anyway is not lost: recovery saves it aside into
+ *      append.<n>.raw.cut-<position>.)
+ *    - Give both the same bucket count (rochefort's -buckets, and
+ *      roche_options_set_buckets() here for new namespaces), so an id
+ *      lands in the same bucket under both and rochefort opens every
+ *      bucket file.
+ *    - Retention (roche_retain()) frees the oldest records as holes that
+ *      read as zeros: rochefort's scan of such a bucket stops at once
+ *      (its gets of the records kept still work). Leave retention off
+ *      while rochefort may still scan.
+ *
+ *  The wrong format is refused, never "repaired": a writable or read-only
+ *  open of a namespace whose bucket files begin with a header that fails
+ *  this format's check but passes the other's fails with ROCHE_ECORRUPT
+ *  (roche_last_error() names the file, this option and `roche import`),
+ *  before any file of the namespace is created, cut, moved aside or
+ *  changed. Every call that opens that namespace fails so; other
+ *  namespaces are not affected. A namespace whose bucket files hold no
+ *  record yet has no format to tell: it takes its first writer's.
+ *  `roche import --from-rochefort` converts a store this option was used
+ *  on to the default format (it checks every record first).
+ *
+ *  Threads and processes: the format is the handle's, fixed at
+ *  roche_open(); it is not recorded in the store. Every handle on a root,
+ *  writer and readers, in any process, must use the format of its
+ *  headers; a handle in the other one is refused as above.
+ *  @param format  ROCHE_FORMAT_ROCHE or ROCHE_FORMAT_ROCHEFORT
+ *  @return ROCHE_OK, or ROCHE_EINVAL for NULL opts or an unknown format. */
+ROCHE_API int roche_options_set_format(roche_options *opts, int format);
+
 /* ------------------------------------------------------------------------
  * Store
  * ------------------------------------------------------------------------ */
@@ -331,9 +404,10 @@ ROCHE_API int roche_close(roche_db *db);
  * not "." or "..", contain no '/', and not start with '.' (reserved);
  * others get ROCHE_EINVAL and nothing is created or read outside root.
  *
- * Buckets: with an id, the bucket is crc32(id) % buckets, so one id's
- * records stay in one file, in order (as long as the bucket count is not
- * changed). Without an id (NULL), each thread gets its own bucket, round
+ * Buckets: with an id, the bucket is crc32(id) % buckets (under
+ * ROCHE_FORMAT_ROCHEFORT, rochefort's (MetroHash64(id, 0) >> 32) %
+ * buckets), so one id's records stay in one file, in order (as long as the
+ * bucket count is not changed). Without an id (NULL), each thread gets its own bucket, round
  * robin in order of first use, so concurrent writers do not contend.
  * ------------------------------------------------------------------------ */
 
@@ -344,7 +418,9 @@ ROCHE_API int roche_close(roche_db *db);
  *  @param len     value length, at most ROCHE_MAX_VALUE; 0 is valid
  *  @param offset  receives the record's offset; may be NULL
  *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ETOOBIG; ROCHE_EREADONLY;
- *          ROCHE_EIO (no space, file size limit, ...); ROCHE_ENOMEM. */
+ *          ROCHE_EIO (no space, file size limit, ...); ROCHE_ENOMEM;
+ *          ROCHE_ECORRUPT (the namespace's headers carry the other
+ *          format's check: roche_options_set_format(); nothing written). */
 ROCHE_API int roche_append(roche_db *db, const char *ns, const char *id,
                            const void *data, size_t len, uint64_t *offset);
 
@@ -480,7 +556,9 @@ ROCHE_API void roche_values_free(roche_values *values);
  *  namespace scans as empty.
  *  Free the iterator before roche_close() (one left over then only
  *  returns ROCHE_ENOTFOUND, and keeps its namespace's files open).
- *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ENOMEM; ROCHE_EIO. */
+ *  @return ROCHE_OK; ROCHE_EINVAL; ROCHE_ENOMEM; ROCHE_EIO;
+ *          ROCHE_ECORRUPT (the namespace's headers carry the other
+ *          format's check: roche_options_set_format()). */
 ROCHE_API int roche_scan_open(roche_db *db, const char *ns, uint64_t from,
                               roche_scan **out);
 
@@ -759,7 +837,9 @@ typedef struct roche_stat_info {
 /** Walk a namespace, checking every record, and fill *info. Reads every
  *  record (as roche_scan does): time proportional to the data.
  *  @return ROCHE_OK; ROCHE_EINVAL (NULL, bad name, unknown version);
- *          ROCHE_ENOTFOUND (no such namespace); ROCHE_EIO; ROCHE_ENOMEM. */
+ *          ROCHE_ENOTFOUND (no such namespace); ROCHE_EIO; ROCHE_ENOMEM;
+ *          ROCHE_ECORRUPT (the namespace's headers carry the other
+ *          format's check: roche_options_set_format()). */
 ROCHE_API int roche_stat(roche_db *db, const char *ns, roche_stat_info *info);
 
 #ifdef __cplusplus

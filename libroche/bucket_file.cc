@@ -50,10 +50,26 @@ BucketFile::BucketFile(uint32_t index, const BucketOpenOptions &opts, const std:
     windex_.set_owner(opts.owner);
 }
 
+int BucketFile::check_format(const std::string &path, HeaderFormat format) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? ROCHE_ENOTFOUND : fail_errno(path, errno);
+    uint8_t header[kHeaderSize];
+    ssize_t got;
+    do got = pread(fd, header, sizeof header, 0);
+    while (got < 0 && errno == EINTR);
+    int err = errno;
+    ::close(fd);
+    if (got < 0) return fail_errno(path, err);
+    if (size_t(got) < sizeof header) return ROCHE_OK;  // no whole header: nothing to tell
+    return check_header_format(header, format, path);
+}
+
 int BucketFile::open(const std::string &path, uint32_t index, const BucketOpenOptions &opts,
                      std::unique_ptr<BucketFile> *out) {
     std::unique_ptr<BucketFile> bucket(new BucketFile(index, opts, path));
     int rc = opts.writable ? bucket->recover() : bucket->raw_.open(path, O_RDONLY);
+    // A reader in the wrong format would find no record it can check.
+    if (rc == ROCHE_OK && !opts.writable) rc = check_format(path, opts.format);
     if (rc == ROCHE_ENOTFOUND) return fail(ROCHE_ENOTFOUND, path + ": no such bucket file");
     if (rc != ROCHE_OK) return rc;
     bucket->count_files(opts.writable ? 2 : 1);
@@ -95,6 +111,9 @@ int BucketFile::close_writable() {
     if (uint64_t(st.st_size) > end && ftruncate(raw_.fd(), off_t(end)) != 0)
         return fail_errno(path_ + ": trimming to the last record", errno);
     windex_.cut(count_.load(), end);
+    // In rochefort's format another program may append after this close:
+    // the next writable open indexes what follows this end (recover()).
+    if (opts_.format == HeaderFormat::Rochefort) windex_.mark_closed(end);
     // Under ROCHE_SYNC_ALWAYS every record is on the disk already: a
     // checkpoint spares the next open after a machine crash its walk.
     if (opts_.sync_always) return windex_.checkpoint(count_.load(), end, inode_);
@@ -167,7 +186,7 @@ int BucketFile::append(const uint8_t *data, const size_t *lens, size_t count, ui
     for (size_t i = 0; i < count; i++) {
         uint8_t *record = base + pos;
         if (lens[i]) std::memcpy(record + kHeaderSize, data, lens[i]);
-        encode_header(record, uint32_t(lens[i]), time_ns);
+        encode_header(record, uint32_t(lens[i]), time_ns, opts_.format);
         uint64_t sum = record_checksum(pos, record, kHeaderSize + lens[i]);
         // Entry n is the sentinel, whose pos (this record's) readers may be
         // loading right now: only its sum is new.
@@ -349,7 +368,7 @@ int BucketFile::locate_unindexed(uint64_t pos, RecordRef *rec) {
     if (header_is_blank(rec->header))
         return fail(ROCHE_ENOTFOUND, "offset " + offset_text(index_, pos) + " is past the last record of " + path_);
     RecordHeader h;
-    if (!decode_header(rec->header, &h))
+    if (!decode_header(rec->header, &h, opts_.format))
         return fail(ROCHE_ECORRUPT, "no valid record header at offset " + offset_text(index_, pos) +
                                         " (damaged, or inside a record)");
     if (h.length > size - pos - kHeaderSize)

@@ -40,6 +40,7 @@ struct BucketOpenOptions {
     Doorbell *doorbell = nullptr;  // writable: rung after each append (the namespace's)
     uint64_t owner = 0;            // the handle's tag for a fork child's close
     Prefaulter *prefaulter = nullptr;  // writable: the handle's (prefaulter.h)
+    HeaderFormat format = HeaderFormat::Roche;  // the check every header carries
 };
 
 // What walking a bucket found: valid records and the damaged ones.
@@ -75,6 +76,10 @@ public:
     static int open(const std::string &path, uint32_t index, const BucketOpenOptions &opts,
                     std::unique_ptr<BucketFile> *out);
     ~BucketFile();  // finish(), then unmap and close the files
+    // Reads the first header of the bucket file at path (if it has one) and
+    // fails with ROCHE_ECORRUPT when it carries the other format's check
+    // (check_header_format()). Reads only: nothing is created or changed.
+    static int check_format(const std::string &path, HeaderFormat format);
     BucketFile(const BucketFile &) = delete;
     BucketFile &operator=(const BucketFile &) = delete;
 

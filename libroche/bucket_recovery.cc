@@ -14,6 +14,14 @@
 // A bucket file without a usable companion (rochefort's own format, or a
 // companion describing another file) gets one built: every record whose
 // header checks out is indexed, from the start to the first that does not.
+//
+// In rochefort's format (ROCHE_FORMAT_ROCHEFORT) a rochefort process may
+// have appended to the file since this library's writer closed it. That
+// close marked the companion (kFlagClosed, with the end it trimmed the
+// file to); when the walk of the indexed records reaches exactly that end,
+// the records after it are indexed from their headers, as a file with no
+// companion is. A tail cut in that format is always saved aside first: it
+// may hold another program's records.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -88,6 +96,8 @@ int BucketFile::recover() {
     struct stat st;
     if (fstat(raw_.fd(), &st) != 0) return fail_errno(path_, errno);
     inode_ = uint64_t(st.st_ino);
+    const HeaderFormat format = opts_.format;
+    const bool rochefort = format == HeaderFormat::Rochefort;
     uint64_t size = raw_.size();
     if ((rc = raw_.map(kMinReservation)) != ROCHE_OK) return rc;
     const uint8_t *base = raw_.base();
@@ -103,6 +113,12 @@ int BucketFile::recover() {
     // A damaged companion: records dropped end past the file, or nowhere.
     if (first_pos > size || (first > 0 && first_pos < kHeaderSize)) first = first_pos = 0;
     uint64_t pos = first_pos;
+    // The first record kept (Namespace::open() checked the file's start
+    // before anything was opened): a store written in the other format is
+    // refused before anything is cut.
+    if (first_pos > 0 && first_pos + kHeaderSize <= size &&
+        (rc = check_header_format(base + first_pos, format, path_)) != ROCHE_OK)
+        return rc;
     // Searches need the trusted entries in order, records back to back from
     // the first kept. One pass over them (memory speed: tens of milliseconds
     // for ten million records) catches a companion damaged behind the
@@ -123,7 +139,7 @@ int BucketFile::recover() {
         RecordHeader h;
         if (pos < e[n - 1].pos + kHeaderSize) {  // no sentinel (an older companion): ask the header
             pos = e[n - 1].pos + kHeaderSize;
-            if (pos <= size && decode_header(base + e[n - 1].pos, &h)) pos += h.length;
+            if (pos <= size && decode_header(base + e[n - 1].pos, &h, format)) pos += h.length;
         }
         // A file cut behind the library's back has lost the records that
         // ended past its new end, and their entries with them.
@@ -131,26 +147,35 @@ int BucketFile::recover() {
     }
     for (;;) {
         RecordHeader h;
-        if (pos + kHeaderSize > size || !decode_header(base + pos, &h) || h.length > size - pos - kHeaderSize)
+        if (pos + kHeaderSize > size || !decode_header(base + pos, &h, format) || h.length > size - pos - kHeaderSize)
             break;
         uint64_t sum = record_checksum(pos, base + pos, kHeaderSize + h.length);
+        if (!building && (n >= windex_.capacity() || windex_.entries()[n].pos != pos || windex_.entries()[n].sum != sum)) {
+            // Past where this library's writer closed the file, in
+            // rochefort's format: appended by rochefort since. Indexed from
+            // their headers on, as a file without a companion is.
+            if (!(rochefort && state.closed && pos == state.closed_end)) break;
+            building = true;
+        }
         if (building) {
             if ((rc = windex_.reserve(n + 2)) != ROCHE_OK) return rc;
             windex_.entries()[n] = IndexEntry{pos, sum};
-        } else if (n >= windex_.capacity() || windex_.entries()[n].pos != pos || windex_.entries()[n].sum != sum) {
-            break;
         }
         n++;
         pos += kHeaderSize + h.length;
     }
-    // After a reboot, or in a file another tool wrote, what follows the
-    // chain may hold records whose entries were lost: keep those bytes.
-    if ((rc = cut_tail(pos, size, !state.same_boot || building)) != ROCHE_OK) return rc;
+    // After a reboot, or in a file another tool wrote (rochefort's format
+    // always may be), what follows the chain may hold records whose entries
+    // were lost: keep those bytes.
+    if ((rc = cut_tail(pos, size, !state.same_boot || building || rochefort)) != ROCHE_OK) return rc;
     if ((rc = windex_.cut(n, pos)) != ROCHE_OK) return rc;
     // The count the namespace hashes over: at least what was recorded.
     recorded_buckets_ = std::max(windex_.recorded_buckets(), opts_.buckets);
     windex_.set_first_kept(first, first_pos);
     windex_.claim(inode_, n, recorded_buckets_);
+    // claim() cleared kFlagClosed: on the disk too, before any append, so a
+    // machine crash cannot bring back a clean close that is over.
+    if (state.closed && (rc = windex_.sync_live_area()) != ROCHE_OK) return rc;
     end_.store(pos);
     count_.store(n);
     // After a reboot the walk read every record back from the disk: they

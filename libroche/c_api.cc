@@ -91,6 +91,16 @@ int roche_options_set_max_open_files(roche_options *opts, uint32_t max_files) {
     return ROCHE_OK;
 }
 
+int roche_options_set_format(roche_options *opts, int format) {
+    if (!opts) return null_argument("opts");
+    if (format != ROCHE_FORMAT_ROCHE && format != ROCHE_FORMAT_ROCHEFORT)
+        return fail(ROCHE_EINVAL, "unknown format " + std::to_string(format) +
+                                      " (ROCHE_FORMAT_ROCHE or ROCHE_FORMAT_ROCHEFORT)");
+    opts->store.format = format == ROCHE_FORMAT_ROCHEFORT ? roche::HeaderFormat::Rochefort
+                                                          : roche::HeaderFormat::Roche;
+    return ROCHE_OK;
+}
+
 int roche_open(const char *root, const roche_options *opts, roche_db **out) {
     if (out) *out = nullptr;
     if (!root) return null_argument("root");

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "metrohash.h"
 
 namespace roche {
 namespace {
@@ -106,7 +107,8 @@ int Namespace::open(const std::string &dir, const std::string &name, const Names
     std::lock_guard<std::mutex> lock(ns->open_mu_);
     // Before any bucket: every append of this writer rings the doorbell.
     if (opts.writable) {
-        int rc = ns->open_doorbell();
+        int rc = ns->check_formats();
+        if (rc == ROCHE_OK) rc = ns->open_doorbell();
         if (rc != ROCHE_OK) return rc;
     }
     int rc = ns->open_existing_buckets();
@@ -141,6 +143,21 @@ int Namespace::open_existing_buckets() {
     return rc;
 }
 
+int Namespace::check_formats() {
+    DIR *d = opendir(dir_.c_str());
+    if (!d) return fail_errno(dir_, errno);
+    int rc = ROCHE_OK;
+    while (struct dirent *e = readdir(d)) {
+        uint32_t index;
+        if (!parse_bucket_name(e->d_name, &index)) continue;
+        rc = BucketFile::check_format(bucket_path(dir_, index), opts_.format);
+        if (rc == ROCHE_ENOTFOUND) rc = ROCHE_OK;  // gone meanwhile: nothing to check
+        if (rc != ROCHE_OK) break;
+    }
+    closedir(d);
+    return rc;
+}
+
 // Called with open_mu_ held.
 int Namespace::open_bucket(uint32_t index, bool create) {
     BucketOpenOptions bo;
@@ -148,10 +165,11 @@ int Namespace::open_bucket(uint32_t index, bool create) {
     bo.create = create;
     bo.sync_always = opts_.sync_always;
     bo.buckets = hash_buckets_;
-    bo.open_files = opts_.open_files.get();
+    bo.open_files = opts_.open_files.get();  // the buckets go before the namespace does
     bo.owner = opts_.owner;
-    bo.prefaulter = opts_.prefaulter;  // the buckets go before the namespace does
+    bo.prefaulter = opts_.prefaulter;
     bo.doorbell = opts_.writable ? doorbell_.load() : nullptr;
+    bo.format = opts_.format;
     std::unique_ptr<BucketFile> file;
     int rc = BucketFile::open(bucket_path(dir_, index), index, bo, &file);
     if (rc != ROCHE_OK) return rc;
@@ -192,7 +210,11 @@ void Namespace::discover_buckets() {
 
 uint32_t Namespace::bucket_for(const char *id) const {
     uint32_t count = hash_buckets_;
-    if (id) return uint32_t(crc32(0L, reinterpret_cast<const Bytef *>(id), uInt(std::strlen(id)))) % count;
+    if (id) {
+        size_t len = std::strlen(id);
+        if (opts_.format == HeaderFormat::Rochefort) return rochefort_id_hash(id, len) % count;
+        return uint32_t(crc32(0L, reinterpret_cast<const Bytef *>(id), uInt(len))) % count;
+    }
     if (t_thread_slot == UINT32_MAX) t_thread_slot = g_next_thread_slot.fetch_add(1);
     return t_thread_slot % count;
 }

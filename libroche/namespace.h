@@ -25,6 +25,8 @@ struct NamespaceOptions {
     bool create = false;  // create the directory if missing
     bool sync_always = false;
     uint32_t buckets = ROCHE_DEFAULT_BUCKETS;
+    // The check of every record header, and how ids pick buckets.
+    HeaderFormat format = HeaderFormat::Roche;
     // The store's count of descriptors held: shared, since a namespace a
     // scan or view still holds may outlive the store's handle.
     std::shared_ptr<std::atomic<int64_t>> open_files;
@@ -47,8 +49,9 @@ public:
     // Writable: the bucket, its files made if this is its first append.
     int bucket_for_append(uint32_t index, BucketFile **out);
 
-    // Where an append goes: crc32(id) % buckets, or the calling thread's own
-    // bucket when id is NULL.
+    // Where an append goes: crc32(id) % buckets (in rochefort's format, as
+    // rochefort places it: (MetroHash64(id, 0) >> 32) % buckets), or the
+    // calling thread's own bucket when id is NULL.
     uint32_t bucket_for(const char *id) const;
 
     // Read-only: opens bucket files a writer in another process has created
@@ -93,6 +96,10 @@ private:
     Namespace(const std::string &dir, const std::string &name, const NamespaceOptions &opts);
     int open_bucket(uint32_t index, bool create);
     int open_existing_buckets();
+    // Writable: every bucket file's first header is in the store's format,
+    // checked before any file is opened, so a refused namespace is left
+    // exactly as it was.
+    int check_formats();
     int open_doorbell();
     std::atomic<BucketFile *> *slot(uint32_t index, bool make);
     BucketFile *loaded(uint32_t index) const;

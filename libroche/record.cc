@@ -2,6 +2,9 @@
 
 #include <zlib.h>
 
+#include "error.h"
+#include "metrohash.h"
+
 namespace roche {
 namespace {
 
@@ -32,17 +35,43 @@ uint32_t header_crc(const uint8_t *header) {
     return uint32_t(crc32(0L, header, 12));
 }
 
-void encode_header(uint8_t *dst, uint32_t length, uint64_t time_ns) {
-    store_le<uint32_t>(dst, length);
-    store_le<uint64_t>(dst + 4, time_ns);
-    store_le<uint32_t>(dst + 12, header_crc(dst));
+uint32_t header_check(const uint8_t *header, HeaderFormat f) {
+    return f == HeaderFormat::Roche ? header_crc(header) : rochefort_check(header);
 }
 
-bool decode_header(const uint8_t *src, RecordHeader *out) {
-    if (load_le<uint32_t>(src + 12) != header_crc(src)) return false;
+const char *format_option_name(HeaderFormat f) {
+    return f == HeaderFormat::Roche ? "ROCHE_FORMAT_ROCHE" : "ROCHE_FORMAT_ROCHEFORT";
+}
+
+void encode_header(uint8_t *dst, uint32_t length, uint64_t time_ns, HeaderFormat f) {
+    store_le<uint32_t>(dst, length);
+    store_le<uint64_t>(dst + 4, time_ns);
+    store_le<uint32_t>(dst + 12, header_check(dst, f));
+}
+
+bool decode_header(const uint8_t *src, RecordHeader *out, HeaderFormat f) {
+    if (load_le<uint32_t>(src + 12) != header_check(src, f)) return false;
     out->length = load_le<uint32_t>(src);
     out->time_ns = load_le<uint64_t>(src + 4);
     return true;
+}
+
+int check_header_format(const uint8_t *src, HeaderFormat f, const std::string &path) {
+    uint32_t stored = load_le<uint32_t>(src + 12);
+    HeaderFormat other = f == HeaderFormat::Roche ? HeaderFormat::Rochefort : HeaderFormat::Roche;
+    if (header_is_blank(src) || stored == header_check(src, f) || stored != header_check(src, other))
+        return ROCHE_OK;
+    if (f == HeaderFormat::Roche)
+        return fail(ROCHE_ECORRUPT,
+                    path + ": its record headers carry rochefort v0.5's check (MetroHash64), not "
+                           "libroche's CRC-32: open the store with roche_options_set_format(" +
+                           format_option_name(other) + ") (roche --store-format rochefort, roche serve "
+                           "--format rochefort), or convert it first with `roche import --from-rochefort`; "
+                           "nothing was changed");
+    return fail(ROCHE_ECORRUPT,
+                path + ": its record headers carry libroche's CRC-32, not rochefort v0.5's check "
+                       "(MetroHash64): open the store with roche_options_set_format(" +
+                       format_option_name(other) + "), the default; nothing was changed");
 }
 
 bool header_is_blank(const uint8_t *src) {

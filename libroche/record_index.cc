@@ -92,6 +92,10 @@ int RecordIndex::open_writable(const std::string &path, IndexState *state) {
     synced_count_ = synced.count;
     state->usable = live_ok || generation_ > 0;
     state->same_boot = live_ok && live.boot != 0 && live.boot == current_boot_id();
+    if (live_ok && (flags()->load() & kFlagClosed)) {
+        state->closed = true;
+        std::memcpy(&state->closed_end, file_.base() + kLiveClosedEndOffset, sizeof state->closed_end);
+    }
     // The trusted records and the sentinel after them must fit the file.
     uint64_t fits = capacity() ? capacity() - 1 : 0;
     if (state->same_boot) {
@@ -139,7 +143,9 @@ void RecordIndex::claim(uint64_t raw_inode, uint64_t count, uint32_t buckets) {
     std::memcpy(file_.base() + kLiveBucketsOffset, &buckets, sizeof buckets);
     // A deletion that a crash interrupted before the files went: the
     // namespace is this writer's again.
-    reinterpret_cast<std::atomic<uint32_t> *>(file_.base() + kLiveFlagsOffset)->store(0, std::memory_order_relaxed);
+    // A clean close (kFlagClosed) is over too.
+    flags()->store(0, std::memory_order_relaxed);
+    std::memset(file_.base() + kLiveClosedEndOffset, 0, 8);
     uint64_t boot = current_boot_id();
     std::memcpy(area + 8, &boot, 8);
     std::memcpy(area + 16, &raw_inode, 8);

@@ -48,6 +48,12 @@ constexpr uint64_t kLiveBucketsOffset = kLiveAreaOffset + 40;  // u32: the names
 constexpr uint64_t kLiveFirstIndexOffset = kLiveAreaOffset + 48;  // u64
 constexpr uint64_t kLiveFirstPosOffset = kLiveAreaOffset + 56;    // u64
 constexpr uint32_t kFlagDeleted = 1;  // roche_delete_namespace() removed the bucket
+// ROCHE_FORMAT_ROCHEFORT: the writer closed the bucket cleanly, its file
+// trimmed to the end stored at kLiveClosedEndOffset. Records past that end
+// were appended by another program (rochefort) after the close: the next
+// writable open in that format indexes them. claim() clears it.
+constexpr uint32_t kFlagClosed = 2;
+constexpr uint64_t kLiveClosedEndOffset = kLiveAreaOffset + 64;  // u64
 
 // Sets kFlagDeleted in a companion file (roche_delete_namespace(), before
 // it removes the files): readers in every process see it in their mapping.
@@ -66,6 +72,8 @@ struct IndexState {
     uint64_t trusted_end = 0;  // where those records end in the bucket file
     uint64_t first = 0;      // the first record kept (retention), entry number
     uint64_t first_pos = 0;  // and position, from the same source as trusted
+    bool closed = false;     // kFlagClosed was set: closed cleanly at closed_end
+    uint64_t closed_end = 0;
 };
 
 class RecordIndex {
@@ -132,6 +140,16 @@ public:
     // header's). ROCHE_ENOTSUP when the file system cannot punch holes.
     int punch_entries_below(uint64_t index);
 
+    // Writable, ROCHE_FORMAT_ROCHEFORT: the bucket is closed cleanly with
+    // its records ending at end (kFlagClosed).
+    void mark_closed(uint64_t end) {
+        std::memcpy(file_.base() + kLiveClosedEndOffset, &end, sizeof end);
+        flags()->fetch_or(kFlagClosed, std::memory_order_release);
+    }
+    // Writes the live area back to the disk (a cleared kFlagClosed must not
+    // come back after a machine crash).
+    int sync_live_area() const { return file_.sync_range(kLiveAreaOffset, kIndexHeaderBytes); }
+
     // The namespace was deleted: these files are no longer its.
     bool deleted() const {
         return reinterpret_cast<const std::atomic<uint32_t> *>(file_.base() + kLiveFlagsOffset)
@@ -171,6 +189,9 @@ public:
 private:
     std::atomic<uint64_t> *live_u64(uint64_t offset) const {
         return reinterpret_cast<std::atomic<uint64_t> *>(file_.base() + offset);
+    }
+    std::atomic<uint32_t> *flags() const {
+        return reinterpret_cast<std::atomic<uint32_t> *>(file_.base() + kLiveFlagsOffset);
     }
     std::atomic<uint64_t> *live_count() const {
         return reinterpret_cast<std::atomic<uint64_t> *>(file_.base() + kLiveAreaOffset + 24);

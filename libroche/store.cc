@@ -252,6 +252,7 @@ int Store::open_namespace(std::string_view name, bool create) {
             no.create = create && !opts_.read_only;
             no.sync_always = opts_.sync == ROCHE_SYNC_ALWAYS;
             no.buckets = opts_.buckets;
+            no.format = opts_.format;
             no.open_files = open_files_;
             no.owner = owner_tag_;
             no.prefaulter = prefaulter_.get();

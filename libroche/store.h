@@ -31,6 +31,7 @@ struct StoreOptions {
     uint32_t max_open_files = 0;    // 0: a quarter of RLIMIT_NOFILE, within [16, 4096]
     uint64_t retention_age_ms = 0;  // roche_options_set_retention(); 0: off
     uint64_t retention_bytes = 0;
+    HeaderFormat format = HeaderFormat::Roche;  // roche_options_set_format()
 };
 
 class Scan;

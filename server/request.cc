@@ -53,14 +53,17 @@ void error_reply(Reply *reply, std::string text) {
     reply->text = std::move(text);
 }
 
+bool g_rochefort_placement = false;
+
 void do_append(roche_db *db, const Query &q, std::string &body, Reply *reply) {
     std::string ns, error;
     if (!request_namespace(q, &ns, &error)) return error_reply(reply, error);
     const std::string *id = q.get("id");
     if (id && id->find('\0') != std::string::npos)
         return error_reply(reply, "bad id: it holds a NUL byte");
-    // No id (or an empty one): libroche spreads such appends over buckets.
-    const char *id_arg = id && !id->empty() ? id->c_str() : nullptr;
+    // No id (or an empty one): libroche spreads such appends over buckets;
+    // rochefort (--format rochefort) hashes the id "" as any other.
+    const char *id_arg = id && !id->empty() ? id->c_str() : g_rochefort_placement ? "" : nullptr;
     uint64_t offset = 0;
     int rc = roche_append(db, ns.c_str(), id_arg, body.data(), body.size(), &offset);
     if (rc != ROCHE_OK) return error_reply(reply, roche_message(rc));
@@ -382,6 +385,8 @@ Reply::~Reply() {
     delete multi;
     delete scan;
 }
+
+void set_rochefort_placement(bool on) { g_rochefort_placement = on; }
 
 void handle(roche_db *db, Endpoint endpoint, const Query &query, std::string &body,
             Reply *reply) {

@@ -142,6 +142,11 @@ std::string roche_message(int rc);
 void handle(roche_db *db, Endpoint endpoint, const Query &query, std::string &body,
             Reply *reply);
 
+// --format rochefort: an append with no id (or an empty one) goes where
+// rochefort v0.5 puts it, the bucket of the id "" (libroche's default is the
+// serving thread's own bucket). Set once, before the first request.
+void set_rochefort_placement(bool on);
+
 }  // namespace serve
 
 #endif

@@ -46,6 +46,11 @@ const char kUsage[] =
     "  --sync POLICY     never (default, as rochefort), always, or periodic\n"
     "                    (group commit every 100 ms)\n"
     "  --read-only       serve a store another process writes: appends fail\n"
+    "  --format FORMAT   roche (default): libroche's record header check (CRC-32);\n"
+    "                    rochefort: rochefort v0.5's (MetroHash64), to serve a\n"
+    "                    rochefort data directory as it is, without 'roche\n"
+    "                    import', ids placed in buckets as rochefort places them\n"
+    "                    (--store-format is the same option)\n"
     "  --grace SECONDS   on SIGTERM, how long requests in flight may take to\n"
     "                    finish (default 30)\n"
     "  --idle-timeout S  close connections idle for S seconds (default 300, 0: never)\n"
@@ -60,6 +65,7 @@ struct Config {
     uint64_t max_body = 256ull << 20;
     int sync = ROCHE_SYNC_NEVER;
     bool read_only = false;
+    int format = ROCHE_FORMAT_ROCHE;
     unsigned grace = 30, idle_timeout = 300;
 };
 
@@ -112,7 +118,7 @@ uint64_t parse_size(const std::string &text) {
 
 Config parse_args(int argc, char **argv) {
     enum { kRoot = 1000, kBind, kBuckets, kThreads, kMaxBody, kSync, kReadOnly, kGrace,
-           kIdle, kHelp };
+           kIdle, kFormat, kHelp };
     static const struct option options[] = {
         {"root", required_argument, nullptr, kRoot},
         {"bind", required_argument, nullptr, kBind},
@@ -123,6 +129,8 @@ Config parse_args(int argc, char **argv) {
         {"read-only", no_argument, nullptr, kReadOnly},
         {"grace", required_argument, nullptr, kGrace},
         {"idle-timeout", required_argument, nullptr, kIdle},
+        {"format", required_argument, nullptr, kFormat},
+        {"store-format", required_argument, nullptr, kFormat},
         {"help", no_argument, nullptr, kHelp},
         {nullptr, 0, nullptr, 0},
     };
@@ -156,6 +164,11 @@ Config parse_args(int argc, char **argv) {
                              optarg + "'");
             break;
         case kReadOnly: c.read_only = true; break;
+        case kFormat:
+            if (!std::strcmp(optarg, "roche")) c.format = ROCHE_FORMAT_ROCHE;
+            else if (!std::strcmp(optarg, "rochefort")) c.format = ROCHE_FORMAT_ROCHEFORT;
+            else usage_error(std::string("--format must be roche or rochefort, not '") + optarg + "'");
+            break;
         case kGrace: c.grace = unsigned(parse_number(optarg, "--grace")); break;
         case kIdle: c.idle_timeout = unsigned(parse_number(optarg, "--idle-timeout")); break;
         case 'h':
@@ -462,6 +475,8 @@ int run(int argc, char **argv) {
     if (config.buckets) roche_options_set_buckets(opts, config.buckets);
     roche_options_set_read_only(opts, config.read_only);
     roche_options_set_sync(opts, config.sync);
+    roche_options_set_format(opts, config.format);
+    set_rochefort_placement(config.format == ROCHE_FORMAT_ROCHEFORT);
     Server server;
     server.max_body = config.max_body;
     int rc = roche_open(config.root.c_str(), opts, &server.db);

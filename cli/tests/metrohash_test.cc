@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "../metrohash.h"
+#include "../../libroche/metrohash.h"
 
 namespace {
 
@@ -31,8 +31,8 @@ int main() {
     const char *text = "012345678901234567890123456789012345678901234567890123456789012";
     const unsigned char seed0[8] = {0x6B, 0x75, 0x3D, 0xAE, 0x06, 0x70, 0x4B, 0xAD};
     const unsigned char seed1[8] = {0x3B, 0x0D, 0x48, 0x1C, 0xF4, 0xB9, 0xB8, 0xDF};
-    expect("test string, seed 0", cli::metrohash64(text, std::strlen(text), 0), from_le(seed0));
-    expect("test string, seed 1", cli::metrohash64(text, std::strlen(text), 1), from_le(seed1));
+    expect("test string, seed 0", roche::metrohash64(text, std::strlen(text), 0), from_le(seed0));
+    expect("test string, seed 1", roche::metrohash64(text, std::strlen(text), 1), from_le(seed1));
 
     // Short inputs take the 1-, 2-, 4- and 8-byte tail steps alone and in
     // combination (the test string above takes a block and all of them).
@@ -57,7 +57,7 @@ int main() {
     for (const Vector &v : vectors) {
         char what[32];
         std::snprintf(what, sizeof what, "%zu bytes, seed %llu", v.len, (unsigned long long)v.seed);
-        expect(what, cli::metrohash64(v.bytes, v.len, v.seed), v.want);
+        expect(what, roche::metrohash64(v.bytes, v.len, v.seed), v.want);
     }
 
     // rochefort v0.5's header check: the upper 32 bits of seed-0 MetroHash64
@@ -67,7 +67,20 @@ int main() {
                                       0xe4, 0x4c, 0xed, 0x18, 0xf0, 0xea, 0x82, 0x9e};
     uint32_t stored = uint32_t(header[12]) | uint32_t(header[13]) << 8 |
                       uint32_t(header[14]) << 16 | uint32_t(header[15]) << 24;
-    expect("rochefort header check", cli::rochefort_check(header), stored);
+    expect("rochefort header check", roche::rochefort_check(header), stored);
+
+    // rochefort v0.5's placement, (MetroHash64(id, 0) >> 32) % buckets, as
+    // the fixture's offsets show it (8 buckets): ids a, c and big went to
+    // bucket 3, ids b and z to bucket 0 (fixtures/rochefort-v0.5/README.md).
+    const struct {
+        const char *id;
+        uint64_t bucket;
+    } placed[] = {{"a", 3}, {"c", 3}, {"big", 3}, {"b", 0}, {"z", 0}};
+    for (const auto &p : placed) {
+        char what[48];
+        std::snprintf(what, sizeof what, "rochefort bucket of id '%s'", p.id);
+        expect(what, roche::rochefort_id_hash(p.id, std::strlen(p.id)) % 8, p.bucket);
+    }
 
     if (failures) return 1;
     std::printf("metrohash_test: all vectors match\n");

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "../metrohash.h"
+#include "../../libroche/metrohash.h"
 
 int main(int argc, char **argv) {
     if (argc < 5 || argc > 6 || (argc == 6 && std::strcmp(argv[5], "--list") != 0)) {
@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
         uint64_t time = 1500000000000000000ull + i;
         for (int k = 0; k < 4; k++) h[k] = uint8_t(len >> (8 * k));
         for (int k = 0; k < 8; k++) h[4 + k] = uint8_t(time >> (8 * k));
-        uint32_t check = cli::rochefort_check(h);
+        uint32_t check = roche::rochefort_check(h);
         for (int k = 0; k < 4; k++) h[12 + k] = uint8_t(check >> (8 * k));
         if (std::fwrite(h, 1, 16, files[b]) != 16 ||
             std::fwrite(value.data(), 1, value.size(), files[b]) != value.size()) {

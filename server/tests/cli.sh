@@ -18,6 +18,7 @@ fail() { echo "FAIL: $*" >&2; [ -s "$work/err" ] && cat "$work/err" >&2; exit 1;
 start() {
     local log=$1
     shift
+    : > "$log"  # before the background job opens it: sed below may run first
     "$ROCHE" "$@" 2> "$log" &
     pid=$!
     pids+=("$pid")
@@ -68,6 +69,41 @@ code=0; "$ROCHE" serve --root "$work/store" --bind 127.0.0.1:0 2> "$work/err" ||
 kill -INT "$pid"
 code=0; wait "$pid" || code=$?
 [ $code = 0 ] || fail "SIGINT: exit $code"
+
+# --format rochefort: rochefort v0.5's own data directory served as it is
+# (no import): every offset it answered reads its value, ids (and no id,
+# as "") go to rochefort's buckets, rochefort's scan framing lists them;
+# the default format refuses the directory with a 500 and changes nothing.
+fixture=$(cd "$(dirname "$0")/../../cli/tests/fixtures/rochefort-v0.5" && pwd)
+cp -r "$fixture/data" "$work/rf"
+sums() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
+sums "$work/rf" > "$work/rf.before"
+start "$work/log4" serve --root "$work/rf" --bind 127.0.0.1:0
+code=$(curl -s -o "$work/body" -w '%{http_code}' "http://127.0.0.1:$port/get?namespace=events&offset=0")
+[ "$code" = 500 ] && grep -q "ROCHE_FORMAT_ROCHEFORT" "$work/body" || fail "default format on rochefort's files: $code $(cat "$work/body")"
+code=$(curl -s -o "$work/body" -w '%{http_code}' -XPOST --data-binary x "http://127.0.0.1:$port/append?namespace=events&id=a")
+[ "$code" = 500 ] || fail "default format append on rochefort's files: $code"
+kill -TERM "$pid"; wait "$pid" || fail "exit"
+sums "$work/rf" | cmp -s - "$work/rf.before" || fail "the refused open changed the files"
+start "$work/log5" serve --root "$work/rf" --bind 127.0.0.1:0 --format rochefort
+while IFS=$'\t' read -r ns offset length file; do
+    curl -sf "http://127.0.0.1:$port/get?namespace=$ns&offset=$offset" > "$work/got" || fail "get $ns $offset"
+    cmp -s "$work/got" "$fixture/values/$file" || fail "$ns $offset: not rochefort's value"
+done < <(grep -v '^#' "$fixture/manifest.tsv")
+# ids a and big go to bucket 3 of 8, b and z to bucket 0 (as rochefort put them)
+for id in a:3 big:3 b:0 z:0; do
+    curl -sf -XPOST --data-binary "again ${id%:*}" "http://127.0.0.1:$port/append?namespace=events&id=${id%:*}" > "$work/ans"
+    grep -q "\"file\":\"events/append.${id#*:}.raw\"" "$work/ans" || fail "id ${id%:*}: $(cat "$work/ans")"
+done
+noid=$(curl -sf -XPOST --data-binary "no id" "http://127.0.0.1:$port/append?namespace=events")
+noid2=$(curl -sf -XPOST --data-binary "no id 2" "http://127.0.0.1:$port/append?namespace=events&id=")
+[ "${noid#*\"file\"}" = "${noid2#*\"file\"}" ] || fail "no id and id= went to different buckets: $noid $noid2"
+curl -sf "http://127.0.0.1:$port/scan?namespace=events" > "$work/scan"
+[ "$(wc -c < "$work/scan")" = $((3 * 12 + 16 + 102400 + 1 + 4 * 12 + 7 + 9 + 7 + 7 + 2 * 12 + 5 + 7)) ] ||
+    fail "scan: $(wc -c < "$work/scan") bytes"
+kill -TERM "$pid"; wait "$pid" || fail "exit"
+code=0; "$ROCHE" serve --format bogus 2> "$work/err" || code=$?
+[ $code = 2 ] || fail "--format bogus: exit $code"
 
 # The default bind is 127.0.0.1:8000 (when that port is free here).
 if ! (exec 3<>/dev/tcp/127.0.0.1/8000) 2>/dev/null; then

@@ -46,6 +46,11 @@ int rel_open(const char *root, uint32_t buckets, int read_only, roche_db **out) 
     CHECK(opts);
     if (buckets) CHECK_OK(roche_options_set_buckets(opts, buckets));
     CHECK_OK(roche_options_set_read_only(opts, read_only));
+    /* ROCHE_REL_FORMAT=rochefort: the same test in rochefort v0.5's header
+     * format (roche_options_set_format()). */
+    const char *format = getenv("ROCHE_REL_FORMAT");
+    if (format && strcmp(format, "rochefort") == 0)
+        CHECK_OK(roche_options_set_format(opts, ROCHE_FORMAT_ROCHEFORT));
     int rc = roche_open(root, opts, out);
     roche_options_free(opts);
     return rc;

@@ -58,11 +58,23 @@ class BatchTest < RocheTest
   def test_a_walk_while_another_thread_appends_ends
     open_store do |db|
       before = fill(db, "busy", 3000).keys
+      # The writer hands the lock over after each append, so the walk runs
+      # beside it rather than racing a writer that grows the bucket by
+      # millions per time slice; capped, so a walk that never ended shows
+      # as the writer having finished first.
       stop = false
-      writer = Thread.new { db.append("more", namespace: "busy") until stop }
+      writer = Thread.new do
+        200_000.times do
+          break if stop
+          db.append("more", namespace: "busy")
+          Thread.pass
+        end
+      end
       seen = db.each(namespace: "busy").map(&:first)
+      still_writing = writer.alive?
       stop = true
       writer.join
+      assert still_writing, "the walk ended while the other thread was still appending"
       assert_empty before - seen, "every record there before the walk"
       assert_equal seen.sort.uniq, seen, "increasing, no repeat"
     end
