@@ -136,6 +136,10 @@
  *   serialized; gets and scans never wait for appends. A roche_scan
  *   iterator and a roche_values result belong to one thread at a time.
  *   roche_close() must not race with other calls on the same handle.
+ *   A writable handle starts one thread of its own on its first append: it
+ *   takes the page faults of the file space appends are about to fill
+ *   (MADV_POPULATE_WRITE), so the appending threads find the pages ready;
+ *   roche_close() stops it. Nothing ever waits for it.
  *   A value a scan handed out stays readable until the next call on that
  *   iterator, even if another thread closes or deletes its namespace
  *   meanwhile: the mappings live as long as an iterator holds them.
