@@ -127,8 +127,6 @@ int MappedFile::grow(uint64_t min_size, uint64_t min_step, uint64_t max_step, ui
     return rc;
 }
 
-// One madvise(MADV_POPULATE_WRITE) costs far less than a page fault per
-// 4 KiB page, which otherwise limits appends of small values. Advice only.
 void MappedFile::set_prefault_range(uint8_t *lo, uint64_t len) {
     if (!prefault_range_) return;
     std::lock_guard<std::mutex> lock(prefault_range_->mu);  // waits out a prefault in progress
@@ -136,6 +134,8 @@ void MappedFile::set_prefault_range(uint8_t *lo, uint64_t len) {
     prefault_range_->hi = lo ? lo + len : nullptr;
 }
 
+// One madvise(MADV_POPULATE_WRITE) costs far less than a page fault per
+// 4 KiB page, which otherwise limits appends of small values. Advice only.
 void MappedFile::populate_ahead(uint64_t need, uint64_t step, Prefaulter *prefaulter) {
     if (prefaulter) {
         if (need + step / 2 <= populated_) return;  // asked for already, with room to spare
