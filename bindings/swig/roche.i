@@ -611,7 +611,7 @@ typedef roche_stat_info rp_stat;
 
 static Store *new_Store(rp_name path, uint32_t buckets, int read_only, int sync,
                         uint32_t sync_period_ms, uint32_t max_open_files,
-                        uint64_t retention_max_age_ms, uint64_t retention_max_bytes) {
+                        uint64_t retention_max_age_ms, uint64_t retention_max_bytes, int format) {
     if (!path) {
         PyErr_SetString(PyExc_TypeError, "path must be a str, bytes or os.PathLike, not None");
         return NULL;
@@ -626,6 +626,8 @@ static Store *new_Store(rp_name path, uint32_t buckets, int read_only, int sync,
     if (!rc && max_open_files) rc = roche_options_set_max_open_files(opts, max_open_files);
     if (!rc && (retention_max_age_ms || retention_max_bytes))
         rc = roche_options_set_retention(opts, retention_max_age_ms, retention_max_bytes);
+    /* libroche judges the code: an unknown one is its EINVAL, with its detail. */
+    if (!rc) rc = roche_options_set_format(opts, format);
     roche_db *db = NULL;
     if (!rc) {
         Py_BEGIN_ALLOW_THREADS
@@ -1164,6 +1166,8 @@ static const char *strerror_(int code) { return roche_strerror(code); }
 %constant int SYNC_NEVER = ROCHE_SYNC_NEVER;
 %constant int SYNC_ALWAYS = ROCHE_SYNC_ALWAYS;
 %constant int SYNC_PERIODIC = ROCHE_SYNC_PERIODIC;
+%constant int FORMAT_ROCHE = ROCHE_FORMAT_ROCHE;
+%constant int FORMAT_ROCHEFORT = ROCHE_FORMAT_ROCHEFORT;
 %constant int FOLLOW_FROM_END = ROCHE_FOLLOW_FROM_END;
 
 %feature("python:bf_getbuffer", functype="getbufferproc") View "rp_view_getbuffer";
@@ -1224,7 +1228,7 @@ typedef struct View {} View;
 %extend Store {
     Store(rp_name path, uint32_t buckets = 0, int read_only = 0, int sync = 0,
           uint32_t sync_period_ms = 0, uint32_t max_open_files = 0,
-          uint64_t retention_max_age_ms = 0, uint64_t retention_max_bytes = 0);
+          uint64_t retention_max_age_ms = 0, uint64_t retention_max_bytes = 0, int format = 0);
     ~Store();
     rp_rc close();
     %immutable;

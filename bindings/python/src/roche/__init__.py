@@ -77,6 +77,7 @@ class Stat(NamedTuple):
 native.register_types(_make_error, Record)
 
 _SYNC = {"never": native.SYNC_NEVER, "always": native.SYNC_ALWAYS, "periodic": native.SYNC_PERIODIC}
+_FORMAT = {"roche": native.FORMAT_ROCHE, "rochefort": native.FORMAT_ROCHEFORT}
 
 
 def libroche_version() -> str:
@@ -99,6 +100,19 @@ def _u32(value: Optional[int], what: str, low: int, high: int) -> int:
         error.code = native.EINVAL
         raise error
     return value
+
+
+def _format_code(format: Optional[str]) -> int:
+    if format is None:
+        return native.FORMAT_ROCHE
+    if not isinstance(format, str):
+        raise TypeError(f"format must be 'roche' or 'rochefort', not {type(format).__name__}")
+    if format not in _FORMAT:
+        # A bad option value, as libroche's EINVAL for an unknown format.
+        error = InvalidArgument(f"invalid argument: format must be one of {', '.join(_FORMAT)}, not {format!r}")
+        error.code = native.EINVAL
+        raise error
+    return _FORMAT[format]
 
 
 def _seconds_to_ms(value: Union[float, _datetime.timedelta, None], what: str) -> int:
@@ -145,7 +159,8 @@ class Store(native.Store):
     def __init__(self, path: PathType, buckets: Optional[int] = None, read_only: bool = False,
                  sync: Union[str, int] = "never", *, sync_period: Optional[float] = None,
                  max_open_files: Optional[int] = None,
-                 retention: Optional[Mapping[str, Any]] = None) -> None:
+                 retention: Optional[Mapping[str, Any]] = None,
+                 format: Optional[str] = None) -> None:
         if path is None:
             raise TypeError("path must be a str, bytes or os.PathLike, not None")
         path = _os.fspath(path)
@@ -159,6 +174,7 @@ class Store(native.Store):
             raise TypeError(f"sync must be 'never', 'always' or 'periodic', not {sync!r}")
         if not isinstance(read_only, (bool, int)):
             raise TypeError(f"read_only must be a bool, not {type(read_only).__name__}")
+        format_code = _format_code(format)
         age_ms, max_bytes = 0, 0
         if retention is not None:
             if not isinstance(retention, Mapping):
@@ -176,9 +192,10 @@ class Store(native.Store):
                          sync_code,
                          _seconds_to_ms(sync_period, "sync_period"),
                          _u32(max_open_files, "max_open_files", 4, 2**32 - 1),
-                         age_ms, max_bytes)
+                         age_ms, max_bytes, format_code)
         self.path = path
         self.read_only = bool(read_only)
+        self.format = "rochefort" if format_code == native.FORMAT_ROCHEFORT else "roche"
 
     def __enter__(self) -> "Store":
         return self
@@ -372,7 +389,8 @@ class Follower:
 def open(path: PathType, buckets: Optional[int] = None, read_only: bool = False,
          sync: Union[str, int] = "never", *, sync_period: Optional[float] = None,
          max_open_files: Optional[int] = None,
-         retention: Optional[Mapping[str, Any]] = None) -> Store:
+         retention: Optional[Mapping[str, Any]] = None,
+         format: Optional[str] = None) -> Store:
     """Open the store at directory ``path`` (created when writable).
 
     ``buckets``: bucket files per namespace (1..8191, default 8);
@@ -382,7 +400,13 @@ def open(path: PathType, buckets: Optional[int] = None, read_only: bool = False,
     default 0.1); ``max_open_files``: bound on descriptors;
     ``retention``: ``{"max_age": seconds or timedelta, "max_bytes": n}``,
     applied by the writer to every namespace it has open, about once a
-    second. Raises :class:`Locked` when another handle writes to the store.
+    second; ``format``: the check every record header carries, "roche"
+    (the default, CRC-32) or "rochefort" (rochefort v0.5's MetroHash64,
+    and its placement of ids in buckets, for a store a rochefort server
+    takes turns on). Every handle on a store must use the format of its
+    headers: a namespace in the other one raises :class:`Corrupt` at
+    every call, and is left unchanged. Raises :class:`Locked` when another
+    handle writes to the store.
     """
     return Store(path, buckets, read_only, sync, sync_period=sync_period,
-                 max_open_files=max_open_files, retention=retention)
+                 max_open_files=max_open_files, retention=retention, format=format)

@@ -153,7 +153,8 @@ JNIEXPORT jstring JNICALL Java_io_roche_Native_strerror(JNIEnv *env, jclass cls,
 JNIEXPORT jlong JNICALL Java_io_roche_Native_open(JNIEnv *env, jclass cls, jbyteArray root,
                                                   jint buckets, jboolean read_only, jint sync,
                                                   jint sync_period_ms, jint max_open_files,
-                                                  jlong retention_age_ms, jlong retention_bytes) {
+                                                  jlong retention_age_ms, jlong retention_bytes,
+                                                  jint format) {
     (void)cls;
     bytes path;
     if (bytes_copy_all(env, root, &path) < 0) return 0;
@@ -169,6 +170,8 @@ JNIEXPORT jlong JNICALL Java_io_roche_Native_open(JNIEnv *env, jclass cls, jbyte
         rc = roche_options_set_max_open_files(opts, (uint32_t)max_open_files);
     if (rc == ROCHE_OK)
         rc = roche_options_set_retention(opts, (uint64_t)retention_age_ms, (uint64_t)retention_bytes);
+    /* libroche judges the code: an unknown one is its EINVAL, as from C. */
+    if (rc == ROCHE_OK) rc = roche_options_set_format(opts, format);
     if (rc == ROCHE_OK) rc = roche_open(path.data, opts, &db);
     roche_options_free(opts);
     bytes_free(&path);

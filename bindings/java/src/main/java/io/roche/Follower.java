@@ -6,7 +6,10 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.spi.AbstractInterruptibleChannel;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Spliterator;
@@ -35,10 +38,13 @@ import java.util.stream.StreamSupport;
  * restarts a follower where this one stopped, missing nothing and repeating
  * nothing.
  *
- * <p>Waiting: {@link #next(Duration)} and {@link #next()} sleep in
- * libroche's futex wait (no polling, no CPU) until a record comes.
+ * <p>Waiting: {@link #next(Duration)} and {@link #next()}, and {@link
+ * #nextBatch(int, Duration)} and {@link #nextBatch(int)} for a list of
+ * records at a time, sleep in libroche's futex wait (no polling, no CPU)
+ * until a record comes.
  * <ul>
- * <li>Timeout: {@link #next(Duration)} returns null.
+ * <li>Timeout: {@link #next(Duration)} returns null, {@link
+ *     #nextBatch(int, Duration)} an empty list.
  * <li>{@link #wake()}, from any thread: the waiting call (or, when none
  *     waits, the next one) throws {@link CanceledException},
  *     once per wake, as Kafka's consumer throws WakeupException.
@@ -60,10 +66,12 @@ import java.util.stream.StreamSupport;
  * NotFoundException when the namespace was deleted.
  *
  * <p>Records cross from native code in batches (roche_follow_next_batch,
- * sized as a {@link Scan}'s) and are handed out one by one; {@link
- * #position()} and {@link #commit} count only the records handed out. A
- * wake comes before records already fetched, which follow it. Records
- * fetched before a retention pass dropped them are still handed out.
+ * sized as a {@link Scan}'s) and are handed out one by one, or as a list
+ * by {@link #nextBatch(int)} (one native call for up to max records);
+ * {@link #position()} and {@link #commit} count only the records handed
+ * out. A wake comes before records already fetched, which follow it.
+ * Records fetched before a retention pass dropped them are still handed
+ * out.
  *
  * <p>A follower belongs to one thread at a time; {@link #wake()} and {@link
  * #close()} may come from any thread. Close it (try with resources) to free
@@ -72,8 +80,8 @@ import java.util.stream.StreamSupport;
  * IllegalStateException.
  */
 public final class Follower implements Iterable<Record>, AutoCloseable {
-    /** What one native call gave when a wake came from an interrupt or a close, not from {@link #wake()}. */
-    private static final Record AGAIN = new Record(-1, new byte[0], 0);
+    /** What {@link #fill} found: nothing within the timeout, records to hand out, or a wake not asked for. */
+    private static final int NONE = 0, READY = 1, AGAIN = 2;
 
     private final State state;
     private final Cleaner.Cleanable cleanable;
@@ -102,11 +110,7 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
     /** The next record if one is there now, else null; never waits. */
     public Record poll() {
         try {
-            Record r;
-            do {
-                r = attempt(0);
-            } while (r == AGAIN); // a wake left by an interrupt: look again
-            return r;
+            return fillNow(want) ? take() : null;
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -119,7 +123,7 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
      * @throws InterruptedException when the thread is interrupted
      */
     public Record next() throws InterruptedException {
-        return await(-1);
+        return await(-1, want) ? take() : null;
     }
 
     /**
@@ -130,21 +134,94 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
      * @throws InterruptedException when the thread is interrupted
      */
     public Record next(Duration timeout) throws InterruptedException {
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative() || timeout.isZero()) {
+        long nanos = nanos(timeout);
+        if (nanos == 0) {
             return poll();
         }
-        long nanos;
-        try {
-            nanos = timeout.toNanos();
-        } catch (ArithmeticException centuries) {
-            nanos = -1;
-        }
-        return await(nanos);
+        return await(nanos, want) ? take() : null;
     }
 
-    /** nanos: how long to wait, or -1 for ever. */
-    private Record await(long nanos) throws InterruptedException {
+    /**
+     * The next records, up to max of them, waiting for the first as long as
+     * it takes (as {@link #next()}): in one native call when none is
+     * fetched already (then as many as are there, at least one, without
+     * waiting for more); when the follower holds records fetched before,
+     * some of those, with no native call. Never empty. Mixes freely with
+     * {@link #next()} and {@link #poll()}: each record comes once, in its
+     * bucket's order, and {@link #position()} counts the records handed
+     * out. A max above 65,536 asks for 65,536.
+     *
+     * @throws InvalidArgumentException when max is below 1
+     * @throws CanceledException when {@link #wake()} was called
+     * @throws InterruptedException when the thread is interrupted
+     */
+    public List<Record> nextBatch(int max) throws InterruptedException {
+        checkMax(max);
+        return await(-1, Math.min(max, Scan.MAX_BATCH)) ? takeUpTo(max) : Collections.emptyList();
+    }
+
+    /**
+     * {@link #nextBatch(int)}, waiting up to timeout for the first record
+     * (as {@link #next(Duration)}): an empty list when none came in time. A
+     * timeout of zero or less does not wait: the records there now, or an
+     * empty list.
+     *
+     * @throws InvalidArgumentException when max is below 1
+     * @throws CanceledException when {@link #wake()} was called
+     * @throws InterruptedException when the thread is interrupted (never
+     *         with a timeout of zero or less, as {@link #poll()})
+     */
+    public List<Record> nextBatch(int max, Duration timeout) throws InterruptedException {
+        checkMax(max);
+        long nanos = nanos(timeout);
+        int ask = Math.min(max, Scan.MAX_BATCH);
+        boolean ready;
+        if (nanos == 0) {
+            try {
+                ready = fillNow(ask);
+            } finally {
+                Reference.reachabilityFence(this);
+            }
+        } else {
+            ready = await(nanos, ask);
+        }
+        return ready ? takeUpTo(max) : Collections.emptyList();
+    }
+
+    private static void checkMax(int max) {
+        if (max < 1) {
+            throw new InvalidArgumentException("nextBatch: max must be at least 1, not " + max);
+        }
+    }
+
+    /** A timeout in ns: 0 for none (zero or negative), -1 for one past a long's range (for ever). */
+    private static long nanos(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            return 0;
+        }
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException centuries) {
+            return -1;
+        }
+    }
+
+    /** fill(0, max) until it answers: a wake left by an interrupt or a close makes it look again. */
+    private boolean fillNow(int max) {
+        int got;
+        do {
+            got = fill(0, max);
+        } while (got == AGAIN);
+        return got == READY;
+    }
+
+    /**
+     * Waits up to nanos (-1: for ever) for records to hand out: true when
+     * there are some (fetched with up to max in one native call, when none
+     * was fetched already), false when none came in time.
+     */
+    private boolean await(long nanos, int max) throws InterruptedException {
         try {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
@@ -152,18 +229,18 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
             long deadline = System.nanoTime() + nanos;
             while (true) {
                 // What is there now, with no interruptible section to set up.
-                Record r = attempt(0);
-                if (r == AGAIN) {
+                int got = fill(0, max);
+                if (got == AGAIN) {
                     continue;
                 }
-                if (r != null) {
-                    return r;
+                if (got == READY) {
+                    return true;
                 }
                 int ms = -1;
                 if (nanos >= 0) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
-                        return null;
+                        return false;
                     }
                     ms = (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
                 }
@@ -171,10 +248,10 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
                 // interrupting thread, which wakes the native wait.
                 Waiter waiter = new Waiter(state);
                 boolean interrupted = false;
-                r = null;
+                got = NONE;
                 try {
                     waiter.enter();
-                    r = attempt(ms);
+                    got = fill(ms, max);
                 } finally {
                     try {
                         waiter.exit(true);
@@ -185,14 +262,14 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
                     }
                 }
                 if (interrupted) {
-                    if (r != null && r != AGAIN) {
-                        return r; // the interrupt status stays set for the next wait
+                    if (got == READY) {
+                        return true; // the interrupt status stays set for the next wait
                     }
                     Thread.interrupted();
                     throw new InterruptedException();
                 }
-                if (r != AGAIN && (r != null || ms >= 0 && deadline - System.nanoTime() <= 0)) {
-                    return r;
+                if (got == READY || got == NONE && ms >= 0 && deadline - System.nanoTime() <= 0) {
+                    return got == READY;
                 }
             }
         } finally {
@@ -201,12 +278,13 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
     }
 
     /**
-     * One native call: a record; null when none came within timeoutMs; AGAIN
-     * when a wake came that the caller did not ask for (an interrupt's).
+     * One native call at most: READY when records are there to hand out;
+     * NONE when none came within timeoutMs; AGAIN when a wake came that the
+     * caller did not ask for (an interrupt's).
      */
-    private Record attempt(int timeoutMs) {
+    private int fill(int timeoutMs, int max) {
         if (pos < count) {
-            // A record fetched before: handed out with no native call, unless
+            // Records fetched before: handed out with no native call, unless
             // a wake, a close or the store's close came since, which the
             // native call would have reported first.
             state.checkOpen();
@@ -216,10 +294,10 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
                 throw (CanceledException) RocheException.of(RocheException.ECANCELED,
                         "the follower was woken (wake())");
             }
-            return take();
+            return READY;
         }
         try {
-            return fetch(timeoutMs);
+            return fetch(timeoutMs, max) ? READY : NONE;
         } catch (CanceledException e) {
             if (state.userWoken.getAndSet(false)) {
                 throw e;
@@ -229,15 +307,14 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
         }
     }
 
-    /** One native call for up to want records; the first, or null when none came within timeoutMs. */
-    private Record fetch(int timeoutMs) {
-        if (meta.length < 2 * want) {
-            meta = new long[2 * want];
+    /** One native call for up to max records; false when none came within timeoutMs. */
+    private boolean fetch(int timeoutMs, int max) {
+        if (meta.length < 2 * max) {
+            meta = new long[2 * max];
         }
-        int max = want;
         byte[][] batch = state.step(timeoutMs, max, meta);
         if (batch == null || batch.length == 0) {
-            return null;
+            return false;
         }
         values = batch;
         pos = 0;
@@ -250,7 +327,21 @@ public final class Follower implements Iterable<Record>, AutoCloseable {
             bytes += v == null ? 0 : v.length;
         }
         want = (int) Math.max(1, Math.min(Scan.BATCH, Scan.BATCH_BYTES / Math.max(1, bytes / count)));
-        return take();
+        return true;
+    }
+
+    /**
+     * Up to max of the records fetched (at least one). A value too large
+     * for a Java array ends the list before it, so the records ahead of it
+     * are handed out; it throws at its turn, alone, as from {@link #next()}.
+     */
+    private List<Record> takeUpTo(int max) {
+        int n = Math.min(max, count - pos);
+        List<Record> batch = new ArrayList<>(n);
+        for (int i = 0; i < n && (batch.isEmpty() || values[pos] != null); i++) {
+            batch.add(take());
+        }
+        return batch;
     }
 
     private Record take() {

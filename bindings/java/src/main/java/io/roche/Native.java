@@ -69,9 +69,9 @@ final class Native {
     static native int versionNumber();
     static native String strerror(int code);
 
-    /** syncPeriodMs and maxOpenFiles 0: libroche's defaults. */
+    /** syncPeriodMs and maxOpenFiles 0: libroche's defaults; format a ROCHE_FORMAT_* code. */
     static native long open(byte[] root, int buckets, boolean readOnly, int syncPolicy, int syncPeriodMs,
-                            int maxOpenFiles, long retentionAgeMs, long retentionBytes);
+                            int maxOpenFiles, long retentionAgeMs, long retentionBytes, int format);
     static native void close(long db);
 
     static native long append(long db, byte[] ns, byte[] id, byte[] value, int from, int length);

@@ -71,7 +71,8 @@ public final class Roche implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         byte[] path = cString(root.toString(), "root");
         return new Roche(Native.open(path, options.buckets, options.readOnly, options.sync.code,
-                options.syncPeriodMs, options.maxOpenFiles, options.retentionAgeMs, options.retentionBytes));
+                options.syncPeriodMs, options.maxOpenFiles, options.retentionAgeMs, options.retentionBytes,
+                options.format.code));
     }
 
     /** libroche's version, "MAJOR.MINOR.PATCH". */
@@ -735,6 +736,33 @@ public final class Roche implements AutoCloseable {
         }
     }
 
+    /**
+     * The check every record header carries: libroche's ROCHE_FORMAT_*
+     * ({@link Options.Builder#format}). The format is the handle's, not
+     * recorded in the store: every handle on a root, writer and readers,
+     * must use the format its headers carry. A namespace whose headers
+     * carry the other one is refused, unchanged: each call that opens it
+     * throws {@link CorruptException}.
+     */
+    public enum Format {
+        /** The default: CRC-32 (zlib's) of the 12 header bytes. */
+        ROCHE(0),
+        /**
+         * rochefort v0.5's own check (the upper 32 bits of MetroHash64 of
+         * the header), and rochefort's placement of ids in buckets, for a
+         * store a rochefort v0.5 server takes turns on during a migration.
+         * Offsets, companions, recovery, follow, cursors and retention are
+         * as in the default format.
+         */
+        ROCHEFORT(1);
+
+        final int code;
+
+        Format(int code) {
+            this.code = code;
+        }
+    }
+
     /** Open options: {@code Roche.Options.builder().buckets(16).readOnly(true).build()}. */
     public static final class Options {
         static final Options DEFAULTS = builder().build();
@@ -746,6 +774,7 @@ public final class Roche implements AutoCloseable {
         final int maxOpenFiles;
         final long retentionAgeMs;
         final long retentionBytes;
+        final Format format;
 
         private Options(Builder b) {
             buckets = b.buckets;
@@ -755,6 +784,7 @@ public final class Roche implements AutoCloseable {
             maxOpenFiles = b.maxOpenFiles;
             retentionAgeMs = b.retentionAgeMs;
             retentionBytes = b.retentionBytes;
+            format = b.format;
         }
 
         public static Builder builder() {
@@ -769,6 +799,7 @@ public final class Roche implements AutoCloseable {
             private int maxOpenFiles; // 0: libroche's default
             private long retentionAgeMs;
             private long retentionBytes;
+            private Format format = Format.ROCHE;
 
             /** Bucket files per namespace, 1..8191 (default 8). */
             public Builder buckets(int buckets) {
@@ -846,6 +877,17 @@ public final class Roche implements AutoCloseable {
                 }
                 this.retentionAgeMs = ms;
                 this.retentionBytes = maxBytes;
+                return this;
+            }
+
+            /**
+             * The header check of every record this store writes and
+             * reads: {@link Format} (default ROCHE). ROCHEFORT for a store
+             * a rochefort v0.5 server shares (libroche's
+             * roche_options_set_format documents how the two take turns).
+             */
+            public Builder format(Format format) {
+                this.format = Objects.requireNonNull(format, "format");
                 return this;
             }
 

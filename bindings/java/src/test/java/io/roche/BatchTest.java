@@ -12,7 +12,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -354,5 +356,158 @@ class BatchTest extends StoreFixture {
             db.append("i", null, value(5));
             assertArrayEquals(value(5), f.next(Duration.ofSeconds(5)).value());
         }
+    }
+    // ---- Follower.nextBatch ------------------------------------------------
+
+    static List<Long> offsetsOf(List<Record> records) {
+        List<Long> offsets = new ArrayList<>();
+        records.forEach(r -> offsets.add(r.offset()));
+        return offsets;
+    }
+
+    @Test
+    void followerNextBatchReturnsRecordsInOrderUpToMaxThenWaitsForMore() throws Exception {
+        List<Long> all = fill("fb", 20, 1); // one bucket: the follower's order is offset order
+        try (Follower f = db.follow("fb")) {
+            List<Record> first = f.nextBatch(8, Duration.ZERO);
+            assertEquals(all.subList(0, 8), offsetsOf(first));
+            for (Record r : first) {
+                assertArrayEquals(db.get("fb", r.offset()), r.value());
+                assertTrue(r.timeNs() > 0);
+            }
+            assertEquals(all.subList(8, 16), offsetsOf(f.nextBatch(8)));
+            assertEquals(all.subList(16, 20), offsetsOf(f.nextBatch(8, Duration.ofSeconds(5))),
+                    "what is there, without waiting for max");
+            assertEquals(List.of(), f.nextBatch(8, Duration.ZERO), "nothing new: empty, no wait");
+            long t0 = System.nanoTime();
+            assertEquals(List.of(), f.nextBatch(8, Duration.ofMillis(60)));
+            assertTrue(System.nanoTime() - t0 >= 55_000_000L, "it waited its timeout");
+            int bucket = (int) (all.get(0) >>> 50);
+            assertEquals(db.bucketRange("fb", bucket).end(), f.position()[bucket], "past every record handed out");
+
+            // More appends: the next batch has them, and only them.
+            List<Long> more = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                more.add(db.append("fb", "id-0", value(100 + i)));
+            }
+            List<Record> late = f.nextBatch(100, Duration.ofSeconds(5));
+            assertEquals(more, offsetsOf(late));
+            assertArrayEquals(value(102), late.get(2).value());
+
+            // nextBatch(max) waits for ever: an append from another thread ends it.
+            CompletableFuture<List<Record>> waiting = FollowTest.onThread(() -> f.nextBatch(10), null);
+            FollowTest.letItWait();
+            assertFalse(waiting.isDone(), "it waits for a record");
+            long ring = db.append("fb", "id-0", value(7));
+            assertEquals(List.of(ring), offsetsOf(waiting.get(20, TimeUnit.SECONDS)));
+        }
+    }
+
+    @Test
+    void followerNextBatchMixesWithPollAndPositionCountsWhatWasHandedOut() throws Exception {
+        List<Long> all = fill("fm", 100, 1);
+        List<Long> seen = new ArrayList<>();
+        try (Follower f = db.follow("fm")) {
+            seen.add(f.poll().offset()); // the rest of a batch is fetched, not handed out
+            List<Record> fetched = f.nextBatch(10);
+            assertEquals(10, fetched.size(), "taken from what poll fetched");
+            seen.addAll(offsetsOf(fetched));
+            assertEquals(all.get(11), f.position()[(int) (all.get(0) >>> 50)],
+                    "position: the first record not handed out");
+            seen.add(f.next(Duration.ofSeconds(1)).offset());
+            for (List<Record> b = f.nextBatch(7, Duration.ZERO); !b.isEmpty(); b = f.nextBatch(7, Duration.ZERO)) {
+                assertTrue(b.size() <= 7, "at most max: " + b.size());
+                seen.addAll(offsetsOf(b));
+            }
+            f.commit("c");
+        }
+        assertEquals(all, seen, "each record once, in order");
+        try (Follower f = db.followCursor("fm", "c")) {
+            assertEquals(List.of(), f.nextBatch(5, Duration.ZERO), "the cursor is past every record");
+        }
+        // Across buckets: every record once, each bucket in offset order; a max
+        // above the native bound is that bound.
+        List<Long> spread = fill("fs", 500, 4);
+        List<Long> got = new ArrayList<>();
+        try (Follower f = db.follow("fs")) {
+            for (List<Record> b = f.nextBatch(Integer.MAX_VALUE, Duration.ZERO); !b.isEmpty();
+                    b = f.nextBatch(Integer.MAX_VALUE, Duration.ZERO)) {
+                got.addAll(offsetsOf(b));
+            }
+        }
+        Map<Long, List<Long>> byBucket = new HashMap<>();
+        for (long off : got) {
+            byBucket.computeIfAbsent(off >>> 50, k -> new ArrayList<>()).add(off);
+        }
+        byBucket.values().forEach(list -> {
+            List<Long> sorted = new ArrayList<>(list);
+            sorted.sort(Long::compare);
+            assertEquals(sorted, list, "a bucket's records in offset order");
+        });
+        got.sort(Long::compare);
+        assertEquals(spread, got);
+    }
+
+    @Test
+    void followerNextBatchWakesInterruptsAndClosesAsNext() throws Exception {
+        List<Long> all = fill("fw", 10, 1);
+        Follower f = db.follow("fw");
+        assertEquals(all.get(0), f.poll().offset()); // nine more fetched
+        // A wake comes before the records fetched, which follow it.
+        f.wake();
+        assertThrows(CanceledException.class, () -> f.nextBatch(5));
+        f.wake();
+        assertThrows(CanceledException.class, () -> f.nextBatch(5, Duration.ZERO));
+        assertEquals(all.subList(1, 10), offsetsOf(f.nextBatch(50, Duration.ZERO)));
+
+        // A wake from another thread ends a wait, with or without a timeout.
+        for (boolean timed : new boolean[] {false, true}) {
+            CompletableFuture<List<Record>> waiting = FollowTest.onThread(
+                    () -> timed ? f.nextBatch(5, Duration.ofSeconds(30)) : f.nextBatch(5), null);
+            FollowTest.letItWait();
+            assertFalse(waiting.isDone());
+            f.wake();
+            Throwable woken = FollowTest.failure(waiting);
+            assertTrue(woken instanceof CanceledException, woken.toString());
+        }
+        assertEquals(List.of(), f.nextBatch(5, Duration.ZERO), "one wake, one CanceledException");
+
+        // An interrupt ends a wait with InterruptedException, the status cleared.
+        AtomicReference<Thread> thread = new AtomicReference<>();
+        AtomicReference<Boolean> statusAfter = new AtomicReference<>();
+        CompletableFuture<List<Record>> waiting = FollowTest.onThread(() -> {
+            try {
+                return f.nextBatch(5);
+            } finally {
+                statusAfter.set(Thread.currentThread().isInterrupted());
+            }
+        }, thread);
+        FollowTest.letItWait();
+        thread.get().interrupt();
+        Throwable e = FollowTest.failure(waiting);
+        assertTrue(e instanceof InterruptedException, e.toString());
+        assertEquals(false, statusAfter.get());
+        Thread.currentThread().interrupt();
+        assertThrows(InterruptedException.class, () -> f.nextBatch(5, Duration.ofSeconds(30)));
+        assertFalse(Thread.currentThread().isInterrupted());
+        Thread.currentThread().interrupt();
+        assertEquals(List.of(), f.nextBatch(5, Duration.ZERO), "no wait, so an interrupt does not concern it");
+        assertTrue(Thread.interrupted());
+        long after = db.append("fw", "id-0", value(11));
+        assertEquals(List.of(after), offsetsOf(f.nextBatch(5, Duration.ofSeconds(5))), "still a follower");
+
+        // Bad arguments.
+        assertThrows(InvalidArgumentException.class, () -> f.nextBatch(0));
+        assertThrows(InvalidArgumentException.class, () -> f.nextBatch(-1, Duration.ZERO));
+        assertThrows(NullPointerException.class, () -> f.nextBatch(1, null));
+
+        // A close from another thread ends a wait; every call after it throws.
+        CompletableFuture<List<Record>> closing = FollowTest.onThread(() -> f.nextBatch(5), null);
+        FollowTest.letItWait();
+        f.close();
+        assertTrue(FollowTest.failure(closing) instanceof IllegalStateException);
+        assertThrows(IllegalStateException.class, () -> f.nextBatch(5));
+        assertThrows(IllegalStateException.class, () -> f.nextBatch(5, Duration.ZERO));
+        BadInputMatrixTest.assertUsable(db);
     }
 }
