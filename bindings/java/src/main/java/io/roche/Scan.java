@@ -87,9 +87,11 @@ public final class Scan implements Iterator<Record>, AutoCloseable {
      * when the iterator holds records fetched before, some of those, with
      * no native call. An empty list at the end. Mixes freely with {@link
      * #next()}: each record comes once, in order. A max above 65,536 asks
-     * for 65,536.
+     * for 65,536. A value too large for a Java array (2 GiB and more) ends
+     * the list before it, and the call that reaches it throws.
      *
      * @throws InvalidArgumentException when max is below 1
+     * @throws RocheException ETOOBIG when the first record is too large for a Java array
      */
     public List<Record> nextBatch(int max) {
         if (max < 1) {
@@ -105,6 +107,12 @@ public final class Scan implements Iterator<Record>, AutoCloseable {
         int n = promised && state.stale ? 1 : Math.min(max, count - pos);
         List<Record> batch = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
+            // A value too large for a Java array ends the list before it:
+            // the records ahead of it are handed out, and the next call
+            // throws for it (thrown now, they would be lost to the caller).
+            if (values[pos] == null && !batch.isEmpty()) {
+                break;
+            }
             batch.add(take());
         }
         return batch;
