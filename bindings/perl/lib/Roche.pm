@@ -18,6 +18,7 @@ use constant MAX_VALUE => 0xFFFFFFFF;    # ROCHE_MAX_VALUE: a record's length is
 use constant MAX_BUCKETS => 8191;        # ROCHE_MAX_BUCKETS
 
 my %SYNC_POLICIES = (never => 0, always => 1, periodic => 2);
+my %FORMATS = (roche => Roche::FFI::FORMAT_ROCHE, rochefort => Roche::FFI::FORMAT_ROCHEFORT);
 my $MAX_OFFSET = '18446744073709551615';
 
 # Every store still open, held weakly: END closes them before global
@@ -41,8 +42,8 @@ sub library_path { Roche::FFI::library_path() }
 
 sub open {
     my ($class, $path, %options) = @_;
-    my ($buckets, $read_only, $sync, $retention, $sync_period, $max_open_files)
-        = _options(\%options, 'open', qw(buckets read_only sync retention sync_period max_open_files));
+    my ($buckets, $read_only, $sync, $retention, $sync_period, $max_open_files, $format)
+        = _options(\%options, 'open', qw(buckets read_only sync retention sync_period max_open_files format));
     _invalid('open', "sync_period goes with sync => 'periodic'") if defined $sync_period && ($sync // '') ne 'periodic';
     my $period_ms;
     if (defined $sync_period) {
@@ -57,6 +58,7 @@ sub open {
     _invalid('open', 'the path is empty') unless length $path;
     _check_no_nul($path, 'open', 'path');
     $sync = _sync_policy($sync);
+    $format = _format($format);
     _check_uint($buckets, 'open', 'buckets', 0xFFFFFFFF) if defined $buckets;
     my ($max_age_ms, $max_bytes) = _retention($retention);
 
@@ -67,6 +69,7 @@ sub open {
     $rc ||= Roche::FFI::roche_options_set_retention($opts, $max_age_ms, $max_bytes) if defined $retention;
     $rc ||= Roche::FFI::roche_options_set_sync_period_ms($opts, $period_ms) if defined $period_ms;
     $rc ||= Roche::FFI::roche_options_set_max_open_files($opts, $max_open_files) if defined $max_open_files;
+    $rc ||= Roche::FFI::roche_options_set_format($opts, $format) if $format != Roche::FFI::FORMAT_ROCHE;
     my $handle;
     $rc ||= Roche::FFI::roche_open($path, $opts, \$handle);
     Roche::FFI::roche_options_free($opts);
@@ -671,6 +674,18 @@ sub _sync_policy {
     return $SYNC_POLICIES{$sync} // _invalid('open', "sync must be 'never' or 'always', not '$sync'");
 }
 
+# The format option as libroche's constant; undef is the default. A
+# libroche too old to know roche_options_set_format() has only the default.
+sub _format {
+    my $format = shift // 'roche';
+    my $code = ref $format ? undef : $FORMATS{$format};
+    _invalid('open', "format must be 'roche' or 'rochefort', not '$format'") unless defined $code;
+    Roche::Error->throw(ENOTSUP, "open: format => '$format': " . Roche::FFI::library_path()
+                                 . ' has no roche_options_set_format()')
+        if $code != Roche::FFI::FORMAT_ROCHE && !defined &Roche::FFI::roche_options_set_format;
+    return $code;
+}
+
 1;
 
 __END__
@@ -756,6 +771,16 @@ True to open without the writer lock; writes croak C<EREADONLY>.
 
 C<'never'> (the default, as in rochefort) or C<'always'> (each append is on
 disk before it returns).
+
+=item format
+
+The check every record header carries: C<'roche'> (the default, zlib's
+CRC-32) or C<'rochefort'> (rochefort v0.5's, so that a rochefort server and
+this store can take turns on one data directory; ids then go to
+rochefort's buckets). Every handle on a store must use the format its
+records were written in: a namespace in the other one croaks C<ECORRUPT>
+at its first use, and nothing is changed. See
+C<roche_options_set_format()> in F<roche.h>.
 
 =item retention
 

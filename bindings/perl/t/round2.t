@@ -141,4 +141,63 @@ subtest 'the hot paths: bad arguments, a closed store, a forked child' => sub {
     is_roche_error { $db->append('x') } ECLOSED, undef, 'append after close';
 };
 
+subtest "format => 'rochefort': rochefort's header check, and the wrong format refused" => sub {
+    my $root = fresh_root();
+    for my $bad ('crc', '', 'ROCHEFORT', 1, [], { rochefort => 1 }) {
+        is_roche_error { Roche->open($root, format => $bad) } EINVAL, qr/format must be 'roche' or 'rochefort'/,
+            'format ' . (ref $bad || "'$bad'");
+    }
+    ok(!-e $root, 'nothing was created');
+
+    # Written in rochefort's format: read back in it, refused by the default.
+    my @values = ("bytes\0ok", '', 'x' x 5000);
+    my $db = Roche->open($root, format => 'rochefort', buckets => 4);
+    my @offsets = map { $db->append($values[$_], namespace => 'old', $_ % 2 ? (id => "user-$_") : ()) } 0 .. $#values;
+    $db->close;
+    for my $read_only (0, 1) {
+        my $old = Roche->open($root, format => 'rochefort', read_only => $read_only);
+        is_deeply([map { $old->get($_, namespace => 'old') } @offsets], \@values, "values round-trip (read_only $read_only)");
+        is_deeply($old->multi_get(\@offsets, namespace => 'old'), \@values, 'multi_get');
+        $old->close;
+        my $wrong = Roche->open($root, read_only => $read_only);
+        is_roche_error { $wrong->get($offsets[0], namespace => 'old') } ECORRUPT, qr/nothing was changed/,
+            "the default format: get refused (read_only $read_only)";
+        is_roche_error { $wrong->append('y', namespace => 'old') } ECORRUPT, undef, 'append refused' unless $read_only;
+        is_roche_error { $wrong->scan(namespace => 'old')->next } ECORRUPT, undef, 'scan refused';
+        $wrong->close;
+    }
+    $db = Roche->open($root, format => undef);    # undef: the default, as for sync
+    my $new = $db->append('new', namespace => 'new');
+    $db->close;
+
+    # And the other way round: a default-format namespace refused in rochefort's.
+    my $wrong = Roche->open($root, format => 'rochefort');
+    is_roche_error { $wrong->get($new, namespace => 'new') } ECORRUPT, qr/nothing was changed/,
+        "format => 'rochefort' refuses a default-format namespace";
+    is($wrong->get($offsets[0], namespace => 'old'), $values[0], 'and reads its own');
+    $wrong->close;
+    $db = Roche->open($root, format => 'roche');
+    is($db->get($new, namespace => 'new'), 'new', "format => 'roche' is the default");
+    $db->close;
+};
+
+subtest 'a libroche without roche_options_set_format' => sub {
+    my $script = <<'PERL';
+use FFI::Platypus;
+my $find = \&FFI::Platypus::find_symbol;
+{ no warnings 'redefine'; *FFI::Platypus::find_symbol = sub { $_[1] eq 'roche_options_set_format' ? undef : $find->(@_) }; }
+require Roche;
+my $ok = eval { Roche->open($ARGV[0], format => 'rochefort'); 1 };
+print $ok ? 'opened' : $@->code, ' ', (-e $ARGV[0] ? 'created' : 'nothing'), ' ';
+my $db = Roche->open($ARGV[0], format => 'roche');
+print $db->get($db->append('value')), "\n";
+$db->close;
+PERL
+    my $root = fresh_root();
+    open my $child, '-|', perl_with_roche(), '-e', $script, $root or die "perl: $!";
+    my $output = do { local $/; <$child> };
+    close $child;
+    is($output, ENOTSUP . " nothing value\n", "format => 'rochefort' croaks ENOTSUP, the default opens");
+};
+
 done_testing;

@@ -25,6 +25,9 @@ use constant { OK => 0, DONE => 1 };
 # roche_follow_open's flag.
 use constant FOLLOW_FROM_END => 1;
 
+# roche_options_set_format's formats.
+use constant { FORMAT_ROCHE => 0, FORMAT_ROCHEFORT => 1 };
+
 # Offsets and lengths are 64-bit; a Perl without 64-bit integers would
 # silently round them.
 die "Roche needs a perl with 64-bit integers (ivsize 8)\n" if $Config::Config{ivsize} < 8;
@@ -171,6 +174,10 @@ if ($ffi->find_symbol('roche_get_into')) {
     $ffi->attach(roche_get_into => ['opaque', 'string', 'uint64', 'opaque', 'size_t', 'size_t*'] => 'int');
     $ffi->attach([roche_get_into => 'roche_get_into_fast'] => ['opaque', 'string', 'uint64', 'opaque', 'size_t', 'opaque'] => 'int');
 }
+
+# So is roche_options_set_format: with a libroche without it the default
+# format still opens, and Roche::open refuses format => 'rochefort'.
+$ffi->attach(roche_options_set_format => ['opaque', 'int'] => 'int') if $ffi->find_symbol('roche_options_set_format');
 
 # size_t[] travels as a packed string; this is its pack letter.
 use constant SIZE_T_PACK => $Config::Config{sizesize} == 8 ? 'Q' : 'L';
