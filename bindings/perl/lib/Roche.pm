@@ -106,15 +106,15 @@ sub DESTROY {
     eval { $self->close; 1 } or warn "Roche: closing $self->{path} on DESTROY: $@\n";
 }
 
-# Scratch for the hot paths (get, append): [$words, their address,
-# $buffer, its size, its address]. The words are a length (or an offset)
-# and the buffer's address, so one unpack ('Q/P': a length, then that many
-# bytes at a pointer) copies a value out of the buffer. Each call takes a
-# slot from the pool and gives it back, so a %SIG handler that calls get or
-# append in the middle of another uses its own words and buffer. New
-# ithreads start with an empty pool (their copies of the strings live at
-# other addresses). Neither string is ever copied in Perl, so neither ever
-# shares its memory with another scalar: libroche writes into it in place.
+# Scratch for get: [$words, their address, $buffer, its size, its
+# address]. The words are a length and the buffer's address, so one unpack
+# ('Q/P': a length, then that many bytes at a pointer) copies a value out
+# of the buffer. Each get takes a slot from the pool and gives it back, so
+# a %SIG handler that calls get in the middle of another uses its own words
+# and buffer. New ithreads start with an empty pool (their copies of the
+# strings live at other addresses). Neither string is ever copied in Perl,
+# so neither ever shares its memory with another scalar: libroche writes
+# into it in place.
 my @SLOTS;
 
 use constant VALUE_BUFFER_START => 4096;          # get's buffer, to begin with
@@ -132,30 +132,55 @@ sub _new_slot {
     return $slot;
 }
 
-# The hot path: options and checks inline, no sub calls but the FFI call;
-# the offset is read from a scratch word.
+# Whether get's offset can go to libroche as it is, without _check_offset:
+# 1 to 19 ASCII digits, or, from perl 5.36 on, a number made as one (as
+# append returns them) that is whole and in 0 .. 10**19 - 1. The digits
+# test prints a number into a new string first, which cost a third of
+# get's own time; builtin::created_as_number tells a number from a string
+# without printing it (and is false for references and strings, which
+# then take the digits test). Anything else goes to _check_offset, which
+# accepts the rest of what is valid (leading zeros, whole floats up to
+# 2**64 - 1) and croaks for the others.
+use constant NUMBER_FLAGS => defined &builtin::created_as_number;
+no if NUMBER_FLAGS, warnings => 'experimental::builtin';
+
+# The hot path, when there are no options and the value is a plain byte
+# string (the usual call): one FFI call, the offset written by libroche
+# into a new lexical (FFI::Platypus's uint64*, cheaper here than a scratch
+# word and its unpack, and every call's own, so a %SIG handler's append
+# cannot overwrite it). The value is read where it lies ($_[1] aliases the
+# caller's scalar). The handle is read in the call's own argument list, so
+# a %SIG handler that closes the store cannot run between the read and the
+# call (libroche answers a closed store's NULL with EINVAL, reported as
+# ECLOSED). Everything else goes to _append_checked.
 sub append {
+    return &_append_checked if @_ > 2 || !defined $_[1] || ref $_[1] || utf8::is_utf8($_[1]);
+    my $rc = Roche::FFI::roche_append_fast($_[0]{handle}, undef, undef, $_[1], length $_[1], \my $offset);
+    return $offset if $rc == OK;
+    _closed('append') unless defined $_[0]{handle};
+    _fail($rc, 'append');
+}
+
+# append with options, or with a value that needs checking.
+sub _append_checked {
     my $db = $_[0]{handle} // _closed('append');
     my ($ns, $id);
     if (@_ > 2) {
         my (undef, undef, %options) = @_;
         ($ns, $id) = _options(\%options, 'append', qw(namespace id));
     }
-    # The value is read where it lies ($_[1] aliases the caller's scalar).
-    # A copy would double a large value that Perl cannot share by copy on
-    # write (one mapped from a file, say), and for one over 4 GiB - 1 it
-    # would allocate gigabytes only for libroche to answer ETOOBIG. Only a
-    # utf8-flagged or invalid value is copied, to be checked and downgraded.
+    # Read where it lies, as in append. A copy would double a large value
+    # that Perl cannot share by copy on write (one mapped from a file,
+    # say), and for one over 4 GiB - 1 it would allocate gigabytes only for
+    # libroche to answer ETOOBIG. Only a utf8-flagged or invalid value is
+    # copied, to be checked and downgraded.
     my $value = \$_[1];
     if (!defined $$value || ref $$value || utf8::is_utf8($$value)) {
         _check_bytes(my $copy = $$value, 'append', 'value');
         $value = \$copy;
     }
-    my $slot = pop(@SLOTS) // _new_slot();
-    my $rc = Roche::FFI::roche_append_fast($db, $ns, $id, $$value, length $$value, $slot->[1]);
+    my $rc = Roche::FFI::roche_append_fast($db, $ns, $id, $$value, length $$value, \my $offset);
     _fail($rc, 'append') if $rc != OK;
-    my $offset = unpack 'Q', $slot->[0];
-    push @SLOTS, $slot;
     return $offset;
 }
 
@@ -194,11 +219,34 @@ sub append_many {
     return [unpack 'Q*', $offsets];
 }
 
-# The hot path, as append. roche_get_into copies the value into the slot's
+# The hot path, as append: no options and an offset that needs no more
+# checking (NUMBER_FLAGS). roche_get_into copies the value into the slot's
 # buffer and writes its length into the slot's first word; one unpack
 # ('Q/P') copies it out into the scalar returned. A value larger than the
 # buffer (ETOOBIG, its length in that word) is read again (_get_large).
+# The handle is read in the call's argument list, as in append.
 sub get {
+    my $offset = $_[1];
+    return &_get_checked
+        if @_ > 2 || !(NUMBER_FLAGS && builtin::created_as_number($offset)
+                       ? $offset >= 0 && $offset < 1e19 && $offset == int $offset
+                       : defined $offset && !ref $offset && length $offset && length($offset) < 20
+                         && !($offset =~ tr/0-9//c));
+    my $slot = pop(@SLOTS) // _new_slot();
+    my $rc = Roche::FFI::roche_get_into_fast($_[0]{handle}, undef, $offset, $slot->[4], $slot->[3], $slot->[1]);
+    if ($rc != OK) {
+        return _get_large($_[0]{handle} // _closed('get'), undef, $offset, $slot) if $rc == ETOOBIG;
+        push @SLOTS, $slot;
+        _closed('get') unless defined $_[0]{handle};
+        _fail($rc, "get $offset", $offset);
+    }
+    my $value = unpack 'Q/P', $slot->[0];
+    push @SLOTS, $slot;
+    return $value;
+}
+
+# get with options, or with an offset that needs checking.
+sub _get_checked {
     my $db = $_[0]{handle} // _closed('get');
     my $offset = $_[1];
     my $ns;
@@ -206,10 +254,7 @@ sub get {
         my (undef, undef, %options) = @_;
         ($ns) = _options(\%options, 'get', 'namespace');
     }
-    # 1 to 19 ASCII digits, as /\A[0-9]{1,19}\z/ but cheaper: anything
-    # else goes to the full check.
-    _check_offset($offset, 'get', 'offset')
-        unless defined $offset && !ref $offset && length $offset && length($offset) < 20 && !($offset =~ tr/0-9//c);
+    _check_offset($offset, 'get', 'offset');
     my $slot = pop(@SLOTS) // _new_slot();
     my $rc = Roche::FFI::roche_get_into_fast($db, $ns, $offset, $slot->[4], $slot->[3], $slot->[1]);
     if ($rc != OK) {

@@ -96,7 +96,7 @@ sub string_at { $ffi->cast('opaque' => 'string', $_[0]) }
 
 my @renamed = (
     [[roche_get_view => 'roche_get_view_fast'] => ['opaque', 'string', 'uint64', 'opaque', 'opaque', 'opaque'] => 'int'],
-    [[roche_append => 'roche_append_fast'] => ['opaque', 'string', 'string', 'string', 'size_t', 'opaque'] => 'int'],
+    [[roche_append => 'roche_append_fast'] => ['opaque', 'string', 'string', 'string', 'size_t', 'uint64*'] => 'int'],
     # Roche::Scan and Roche::Follow: the arrays are addresses of the batch's scratch string.
     [[roche_scan_next_batch => 'roche_scan_next_batch_fast'] => ['opaque', 'size_t', 'opaque', 'opaque', 'opaque', 'opaque', 'opaque'] => 'int'],
     [[roche_follow_next_batch => 'roche_follow_next_batch_fast'] => ['opaque', 'int', 'size_t', 'opaque', 'opaque', 'opaque', 'opaque', 'opaque'] => 'int'],
@@ -126,10 +126,12 @@ my %signatures = (
     roche_sync           => [['opaque'] => 'int'],
 
     roche_get_view        => [['opaque', 'string', 'uint64', 'opaque*', 'opaque*', 'size_t*'] => 'int'],
-    # The hot paths' signatures (Roche::get, Roche::append): the outputs go
-    # as addresses of words in a scratch string, read back with one unpack,
-    # cheaper than FFI::Platypus's pointer arguments; the value goes as a
-    # 'string' (its bytes in place; the length is passed, so NULs are kept).
+    # The hot paths' signatures (Roche::get, Roche::append): get's outputs
+    # go as addresses of words in a scratch string, read back with one
+    # unpack ('Q/P', the length and the copy in one op); append's offset as
+    # a uint64* into a new lexical, which FFI::Platypus 2 fills for less
+    # than a scratch word and its unpack cost (measured); the value goes as
+    # a 'string' (its bytes in place; the length is passed, so NULs are kept).
 
     roche_view_release    => [['opaque'] => 'void'],
     roche_multiget        => [['opaque', 'string', 'opaque', 'size_t', 'opaque*'] => 'int'],
