@@ -137,7 +137,7 @@ module Roche
         rescue ArgumentError => e # ffi: a NUL byte in the namespace or id
           Roche.invalid(e.message)
         end
-        raise @handle.failed(code) if code.negative?
+        raise @handle.failed(code) if code < 0
 
         @scratch.get_uint64(0)
       ensure
@@ -177,7 +177,10 @@ module Roche
     # scratch word for the length, no MemoryPointer, detail read only on
     # failure.
     def get(offset, namespace: nil)
-      offset_arg(offset) unless offset.is_a?(Integer) && offset >= 0 && offset <= MAX_OFFSET
+      # The upper bound is ffi's: past 2**64 - 1 it raises RangeError
+      # (rescued below), where a comparison with a Bignum here would cost
+      # every call.
+      offset_arg(offset) unless offset.is_a?(Integer) && offset >= 0
       namespace = name_arg(namespace) unless namespace.nil? || namespace.instance_of?(String)
       @lock.lock
       begin
@@ -187,8 +190,10 @@ module Roche
           Native.roche_get_into(@address, namespace, offset, @value_at, @value_cap, @scratch_at)
         rescue ArgumentError => e # ffi: a NUL byte in the namespace
           Roche.invalid(e.message)
+        rescue RangeError # ffi: an offset past 2**64 - 1
+          offset_arg(offset)
         end
-        return @value.get_bytes(0, @scratch.get_uint64(0)) if code.zero?
+        return @value.get_bytes(0, @scratch.get_uint64(0)) if code == Native::OK
         return get_large(offset, namespace) if code == Native::ETOOBIG
 
         raise @handle.failed(code, offset: offset)
