@@ -106,21 +106,34 @@ sub DESTROY {
     eval { $self->close; 1 } or warn "Roche: closing $self->{path} on DESTROY: $@\n";
 }
 
-# Scratch for get: [$words, their address, $buffer, its size, its
-# address]. The words are a length and the buffer's address, so one unpack
-# ('Q/P': a length, then that many bytes at a pointer) copies a value out
-# of the buffer. Each get takes a slot from the pool and gives it back, so
-# a %SIG handler that calls get in the middle of another uses its own words
-# and buffer. New ithreads start with an empty pool (their copies of the
-# strings live at other addresses). Neither string is ever copied in Perl,
-# so neither ever shares its memory with another scalar: libroche writes
-# into it in place.
-my @SLOTS;
-
+# get's scratch: [$words, their address, $buffer, its size, its address].
+# The words are a length and the buffer's address, so one unpack ('Q/P':
+# a length, then that many bytes at a pointer) copies a value out of the
+# buffer. Neither string is ever copied in Perl, so neither ever shares
+# its memory with another scalar: libroche writes into it in place.
+#
+# Every get uses the one slot $SLOT. A %SIG handler that calls get in the
+# middle of another (Perl runs handlers between ops) would write into it
+# too: each get counts itself in $GETS, and one that finds the count moved
+# by the time it has copied its value out reads again (_get_slow), into a
+# slot of its own. That costs two ops a call where taking a slot from a
+# pool and giving it back cost nine (about 80 ns of get's 900 with a no-op
+# libroche, measured). Each get holds $SLOT in a lexical across its call,
+# so a handler that grows $SLOT cannot free the buffer libroche is writing
+# into. New ithreads make their own slot (their copies of the strings live
+# at other addresses).
+#
+# _get_through_view (a libroche without roche_get_into) uses only the
+# words, from a pool: @VIEW_SLOTS.
 use constant VALUE_BUFFER_START => 4096;          # get's buffer, to begin with
-use constant VALUE_BUFFER_KEPT  => 256 * 1024;    # the most a slot's buffer grows to
+use constant VALUE_BUFFER_KEPT  => 256 * 1024;    # the most $SLOT's buffer grows to
 
-sub CLONE { @SLOTS = () }
+my ($SLOT, $GETS, @VIEW_SLOTS);
+
+sub CLONE {
+    $SLOT = _new_slot($SLOT->[3]);
+    @VIEW_SLOTS = ();
+}
 
 sub _new_slot {
     my $size = shift // VALUE_BUFFER_START;
@@ -131,6 +144,8 @@ sub _new_slot {
     $slot->[1] = unpack 'Q', pack 'P', $slot->[0];
     return $slot;
 }
+$SLOT = _new_slot();
+$GETS = 0;
 
 # Whether get's offset can go to libroche as it is, without _check_offset:
 # 1 to 19 ASCII digits, or, from perl 5.36 on, a number made as one (as
@@ -220,11 +235,12 @@ sub append_many {
 }
 
 # The hot path, as append: no options and an offset that needs no more
-# checking (NUMBER_FLAGS). roche_get_into copies the value into the slot's
-# buffer and writes its length into the slot's first word; one unpack
-# ('Q/P') copies it out into the scalar returned. A value larger than the
-# buffer (ETOOBIG, its length in that word) is read again (_get_large).
-# The handle is read in the call's argument list, as in append.
+# checking (NUMBER_FLAGS). roche_get_into copies the value into $SLOT's
+# buffer and writes its length into its first word; one unpack ('Q/P')
+# copies it out into the scalar returned. The handle is read in the call's
+# argument list, as in append. Anything but a value read undisturbed (a
+# failure, a value larger than the buffer, another get meanwhile) is read
+# again by _get_slow, which reports failures.
 sub get {
     my $offset = $_[1];
     return &_get_checked
@@ -232,22 +248,18 @@ sub get {
                        ? $offset >= 0 && $offset < 1e19 && $offset == int $offset
                        : defined $offset && !ref $offset && length $offset && length($offset) < 20
                          && !($offset =~ tr/0-9//c));
-    my $slot = pop(@SLOTS) // _new_slot();
-    my $rc = Roche::FFI::roche_get_into_fast($_[0]{handle}, undef, $offset, $slot->[4], $slot->[3], $slot->[1]);
-    if ($rc != OK) {
-        return _get_large($_[0]{handle} // _closed('get'), undef, $offset, $slot) if $rc == ETOOBIG;
-        push @SLOTS, $slot;
-        _closed('get') unless defined $_[0]{handle};
-        _fail($rc, "get $offset", $offset);
+    my $slot = $SLOT;
+    my $gets = ++$GETS;
+    if (Roche::FFI::roche_get_into_fast($_[0]{handle}, undef, $offset, $slot->[4], $slot->[3], $slot->[1]) == OK) {
+        my $value = unpack 'Q/P', $slot->[0];
+        return $value if $gets == $GETS;
     }
-    my $value = unpack 'Q/P', $slot->[0];
-    push @SLOTS, $slot;
-    return $value;
+    return _get_slow($_[0], undef, $offset);
 }
 
-# get with options, or with an offset that needs checking.
+# get with options, or with an offset that needs checking; then as get.
 sub _get_checked {
-    my $db = $_[0]{handle} // _closed('get');
+    $_[0]{handle} // _closed('get');
     my $offset = $_[1];
     my $ns;
     if (@_ > 2) {
@@ -255,41 +267,48 @@ sub _get_checked {
         ($ns) = _options(\%options, 'get', 'namespace');
     }
     _check_offset($offset, 'get', 'offset');
-    my $slot = pop(@SLOTS) // _new_slot();
-    my $rc = Roche::FFI::roche_get_into_fast($db, $ns, $offset, $slot->[4], $slot->[3], $slot->[1]);
-    if ($rc != OK) {
-        return _get_large($db, $ns, $offset, $slot) if $rc == ETOOBIG;
-        push @SLOTS, $slot;
-        _fail($rc, "get $offset", $offset);
+    my $slot = $SLOT;
+    my $gets = ++$GETS;
+    if (Roche::FFI::roche_get_into_fast($_[0]{handle}, $ns, $offset, $slot->[4], $slot->[3], $slot->[1]) == OK) {
+        my $value = unpack 'Q/P', $slot->[0];
+        return $value if $gets == $GETS;
     }
-    my $value = unpack 'Q/P', $slot->[0];
-    push @SLOTS, $slot;
-    return $value;
+    return _get_slow($_[0], $ns, $offset);
 }
 
-# get of a value larger than the slot's buffer, whose length is in the
-# slot's first word. Up to VALUE_BUFFER_KEPT a slot with a buffer large
-# enough (a power of two) replaces it in the pool; past it, a slot of the
-# value's size is used once and the pool keeps the old one. Read again
-# until it fits: the length cannot change for one offset, unless the
-# namespace was deleted and made again meanwhile.
-sub _get_large {
-    my ($db, $ns, $offset, $slot) = @_;
-    my $pooled = $slot;
+# get's other cases, read again: a failure (croaked, with the detail read
+# right after the call), a value larger than the buffer (ETOOBIG, its
+# length in the first word), or a %SIG handler's get that used $SLOT
+# meanwhile. Up to VALUE_BUFFER_KEPT, $SLOT is replaced by a slot with a
+# buffer large enough (a power of two); past it, a slot of the value's
+# size is used once. After a handler's get, this read goes on in a slot of
+# its own, which no other get uses, so it ends. Read again until it fits:
+# the length cannot change for one offset, unless the namespace was
+# deleted and made again meanwhile. The handle is read in each call's
+# argument list.
+sub _get_slow {
+    my ($self, $ns, $offset) = @_;
+    my ($slot, $own) = ($SLOT, 0);
     while (1) {
-        my $size = unpack 'Q', $slot->[0];
-        if ($size <= VALUE_BUFFER_KEPT) {
-            my $grown = $pooled->[3];
-            $grown *= 2 while $grown < $size;
-            $pooled = $slot = _new_slot($grown);
-        } else {
-            $slot = _new_slot($size);
+        my $gets = ++$GETS;
+        my $rc = Roche::FFI::roche_get_into_fast($self->{handle}, $ns, $offset, $slot->[4], $slot->[3], $slot->[1]);
+        if ($rc != OK && $rc != ETOOBIG) {
+            _closed('get') unless defined $self->{handle};
+            _fail($rc, "get $offset", $offset);
         }
-        my $rc = Roche::FFI::roche_get_into_fast($db, $ns, $offset, $slot->[4], $slot->[3], $slot->[1]);
-        next if $rc == ETOOBIG;
-        push @SLOTS, $pooled;
-        _fail($rc, "get $offset", $offset) if $rc != OK;
-        return unpack 'Q/P', $slot->[0];
+        my $value = $rc == OK ? unpack('Q/P', $slot->[0]) : unpack('Q', $slot->[0]);    # or the length it needs
+        if (!$own && $gets != $GETS) {
+            ($slot, $own) = (_new_slot($slot->[3]), 1);
+            next;
+        }
+        return $value if $rc == OK;
+        if ($value <= VALUE_BUFFER_KEPT && !$own) {
+            my $grown = $slot->[3];
+            $grown *= 2 while $grown < $value;
+            $SLOT = $slot = _new_slot($grown);
+        } else {
+            ($slot, $own) = (_new_slot($value), 1);
+        }
     }
 }
 
@@ -307,16 +326,16 @@ sub _get_through_view {
         ($ns) = _options(\%options, 'get', 'namespace');
     }
     _check_offset($offset, 'get', 'offset') unless defined $offset && !ref $offset && $offset =~ /\A[0-9]{1,19}\z/;
-    my $slot = pop(@SLOTS) // _new_slot();
+    my $slot = pop(@VIEW_SLOTS) // _new_slot(0);
     my $at = $slot->[1];
     my $rc = Roche::FFI::roche_get_view_fast($db, $ns, $offset, $at + 32, $at + 24, $at + 16);
     if ($rc != OK) {
-        push @SLOTS, $slot;
+        push @VIEW_SLOTS, $slot;
         _fail($rc, "get $offset", $offset);
     }
     my ($value, $view) = unpack 'x16 Q/P Q', $slot->[0];
     Roche::FFI::roche_view_release($view);
-    push @SLOTS, $slot;
+    push @VIEW_SLOTS, $slot;
     return $value;
 }
 {

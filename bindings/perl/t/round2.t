@@ -133,6 +133,28 @@ subtest 'the hot paths: bad arguments, a closed store, a forked child' => sub {
         ok($ok, 'gets interrupted by a handler that gets read their own values');
     }
     is($inner, 'x', 'and the handler read its own');
+    {
+        # The same, made certain: a get inside the native call of another
+        # (as a handler between the call and the copy would run) of values
+        # small and large, the large one growing the shared buffer.
+        my %value_at = map { my $v = $_ x ($_ eq 'b' ? 100_000 : 50); ($db->append($v) => $v) } qw(a b c);
+        my @offsets = sort keys %value_at;
+        my $real = \&Roche::FFI::roche_get_into_fast;
+        my $depth = 0;
+        no warnings 'redefine';
+        local *Roche::FFI::roche_get_into_fast = sub {
+            my $rc = $real->(@_);
+            if (!$depth++) {
+                my $other = $offsets[($_[2] == $offsets[0]) + 1];
+                is($db->get($other), $value_at{$other}, "a get inside the get of $_[2]");
+            }
+            $depth--;
+            return $rc;
+        };
+        for my $offset (@offsets, reverse @offsets) {
+            is($db->get($offset), $value_at{$offset}, "the outer get of $offset reads its own value");
+        }
+    }
     my $pid = open(my $child, '-|') // die "fork: $!";
     if (!$pid) {
         my @codes = map { my $err = error_of { $_->() }; ref $err ? $err->code : 'none' }
