@@ -116,9 +116,9 @@ sub DESTROY {
 # middle of another (Perl runs handlers between ops) would write into it
 # too: each get counts itself in $GETS, and one that finds the count moved
 # by the time it has copied its value out reads again (_get_slow), into a
-# slot of its own. That costs two ops a call where taking a slot from a
-# pool and giving it back cost nine (about 80 ns of get's 900 with a no-op
-# libroche, measured). Each get holds $SLOT in a lexical across its call,
+# slot of its own. That is cheaper than taking a slot from a pool and
+# giving it back, as get did: about 80 ns of its 850 with a no-op
+# libroche (measured). Each get holds $SLOT in a lexical across its call,
 # so a handler that grows $SLOT cannot free the buffer libroche is writing
 # into. New ithreads make their own slot (their copies of the strings live
 # at other addresses).
