@@ -15,7 +15,10 @@
 # roche_scan_next_batch, 1024 records a call, each value copied out once.
 # Each binding row also reports "noop", the rate of an attached C function
 # that does nothing (roche_version_number): the floor of one call from that
-# language, beside which its single get and append are read.
+# language. Perl and Ruby also report "noop_get" and "noop_append": no-op C
+# functions with the six arguments of roche_get_into and roche_append
+# (bench/bindings_noop.c), attached and called as the binding calls those,
+# the floor beside which its single get and append are read.
 #   BUILD  a configured build tree with the bindings on (default: build)
 #   LANGS  the bindings to measure (default: "java perl ruby python"); Ruby
 #          needs perl (its C baseline)
@@ -53,6 +56,8 @@ pick() { # log section-pattern
       else if ($0 ~ /^get /) w = "get"
       else if ($0 ~ /^(multiGet|multi_get)/) w = "multiget"
       else if ($0 ~ /^noop call/) w = "noop"
+      else if ($0 ~ /^noop6 call, as get/) w = "noop_get"
+      else if ($0 ~ /^noop6 call, as append/) w = "noop_append"
       else if ($0 ~ /^(scan|each) +[0-9]/) w = "scan"
       else if (section == "lmdb" && $0 ~ /^lmdb put \(100 B\)/) w = "append"
       else if (section == "lmdb" && $0 ~ /^lmdb put \([0-9]+ per txn\)/) w = "append_many"
@@ -89,7 +94,7 @@ mkdir -p "$OUT"
     esac
     awk -v lang="$1" 'NR == FNR { c[$1] = $2; next }
       ($1 in c) && c[$1] > 0 { printf "%s,%s,%d,%.2f\n", lang, $1, $2, $2 / c[$1]; next }
-      $1 == "noop" { printf "%s,%s,%d,\n", lang, $1, $2 }' \
+      $1 ~ /^noop/ { printf "%s,%s,%d,\n", lang, $1, $2 }' \
       "$tmp/$2" "$tmp/$3"
   done
 } >"$tmp/bindings.csv"

@@ -4,6 +4,8 @@
 
 #include <system_error>
 
+#include "quiet_thread.h"
+
 namespace roche {
 
 Prefaulter::~Prefaulter() {
@@ -20,7 +22,7 @@ bool Prefaulter::request(const std::shared_ptr<PrefaultRange> &range, uint8_t *a
     std::lock_guard<std::mutex> lock(mu_);
     if (!thread_.joinable()) {
         try {
-            thread_ = std::thread([this] { run(); });
+            thread_ = start_quiet_thread([this] { run(); });
         } catch (const std::system_error &) {
             return false;
         }

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "follow.h"
 #include "fork_guard.h"
+#include "quiet_thread.h"
 #include "retention.h"
 #include "record_index.h"
 #include "scan.h"
@@ -118,7 +119,7 @@ bool Store::in_child() const { return fork_generation() != fork_generation_; }
 // The handle's background work: the group commit of ROCHE_SYNC_PERIODIC
 // and retention as an open option (about once a second).
 void Store::start_syncer() {
-    syncer_ = new std::thread([this] {
+    syncer_ = new std::thread(start_quiet_thread([this] {
         bool periodic = opts_.sync == ROCHE_SYNC_PERIODIC;
         bool retaining = opts_.retention_age_ms || opts_.retention_bytes;
         using Clock = std::chrono::steady_clock;
@@ -142,7 +143,7 @@ void Store::start_syncer() {
             }
             lock.lock();
         }
-    });
+    }));
 }
 
 void Store::retain_open_namespaces() {

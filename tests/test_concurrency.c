@@ -1,8 +1,10 @@
 /* Threads sharing one handle, and processes sharing one store. */
 #include "test_util.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -258,6 +260,59 @@ static void test_forked_child_cannot_use_the_handle(void **state) {
     test_dir_free(dir);
 }
 
+/* The library's own threads (the prefaulter, the syncer of
+ * ROCHE_SYNC_PERIODIC) block every asynchronous signal, so a signal sent to
+ * the process runs the application's handler on one of the application's
+ * threads: Perl's handler crashed on a thread it did not know. The caller's
+ * own mask is as it was. */
+static void test_library_threads_take_no_signals(void **state) {
+    (void)state;
+    sigset_t none, before, after;
+    sigemptyset(&none);
+    assert_int_equal(pthread_sigmask(SIG_SETMASK, &none, &before), 0);
+    char *dir = test_dir_new();
+    roche_options *opts = roche_options_new();
+    assert_non_null(opts);
+    assert_roche_ok(roche_options_set_sync(opts, ROCHE_SYNC_PERIODIC));
+    roche_db *db = NULL;
+    assert_roche_ok(roche_open(dir, opts, &db));
+    roche_options_free(opts);
+    char value[4096] = {0};
+    uint64_t off;
+    for (int i = 0; i < 4096; i++) assert_roche_ok(roche_append(db, NULL, NULL, value, sizeof value, &off));
+    assert_int_equal(pthread_sigmask(SIG_SETMASK, NULL, &after), 0);
+    assert_int_equal(sigismember(&after, SIGALRM) || sigismember(&after, SIGTERM) || sigismember(&after, SIGINT), 0);
+
+    long self = (long)syscall(SYS_gettid);
+    int others = 0;
+    DIR *tasks = opendir("/proc/self/task");
+    assert_non_null(tasks);
+    struct dirent *e;
+    while ((e = readdir(tasks))) {
+        if (e->d_name[0] == '.' || atol(e->d_name) == self) continue;
+        char path[64], line[256];
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue; /* the thread ended meanwhile */
+        unsigned long long blocked = 0;
+        int found = 0;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "SigBlk: %llx", &blocked) == 1) found = 1;
+        fclose(f);
+        assert_true(found);
+        /* SIGALRM, SIGTERM and SIGINT at least; bit n-1 is signal n */
+        assert_true(blocked & (1ULL << (SIGALRM - 1)));
+        assert_true(blocked & (1ULL << (SIGTERM - 1)));
+        assert_true(blocked & (1ULL << (SIGINT - 1)));
+        others++;
+    }
+    closedir(tasks);
+    assert_true(others >= 1); /* the syncer at least; the prefaulter too where it runs */
+    assert_roche_ok(roche_close(db));
+    test_dir_free(dir);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_on_their_own_buckets),
@@ -267,6 +322,7 @@ int main(void) {
         cmocka_unit_test(test_reader_process_sees_new_appends),
         cmocka_unit_test(test_appends_survive_kill),
         cmocka_unit_test(test_forked_child_cannot_use_the_handle),
+        cmocka_unit_test(test_library_threads_take_no_signals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@ use warnings;
 use File::Temp ();
 use List::Util qw(shuffle);
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
+use FFI::Platypus 1.00;
 use Roche;
 
 my $count = shift // 200_000;
@@ -46,4 +47,19 @@ measure('scan', $count, sub {
 });
 # The floor of any single call: an attached function that does nothing.
 measure('noop call (roche_version_number)', $count, sub { Roche::FFI::roche_version_number() for 1 .. $count });
+# The floor of get's and append's calls: functions that do nothing, with
+# their signatures, attached and called as Roche attaches and calls
+# roche_get_into and roche_append (bench/bindings_noop.c; the build sets
+# ROCHE_BENCH_NOOP).
+if (my $noop = $ENV{ROCHE_BENCH_NOOP}) {
+    my $ffi = FFI::Platypus->new(api => 1, lib => [$noop]);
+    my $get = $ffi->function(roche_bench_noop_get => ['opaque', 'string', 'uint64', 'opaque', 'size_t', 'opaque'] => 'int');
+    my $append = $ffi->function(roche_bench_noop_append => ['opaque', 'string', 'string', 'string', 'size_t', 'uint64*'] => 'int');
+    $get->attach('main::noop_get');
+    $append->attach('main::noop_append');
+    my ($handle, $scratch) = ($db->{handle}, "\0" x 16);
+    my $at = unpack 'Q', pack 'P', $scratch;
+    measure('noop6 call, as get', $count, sub { main::noop_get($handle, undef, $_, $at, 4096, $at) for @shuffled });
+    measure('noop6 call, as append', $count, sub { main::noop_append($handle, undef, undef, $value, 100, \my $offset) for 1 .. $count });
+}
 $db->close;

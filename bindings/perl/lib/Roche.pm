@@ -18,6 +18,7 @@ use constant MAX_VALUE => 0xFFFFFFFF;    # ROCHE_MAX_VALUE: a record's length is
 use constant MAX_BUCKETS => 8191;        # ROCHE_MAX_BUCKETS
 
 my %SYNC_POLICIES = (never => 0, always => 1, periodic => 2);
+my %FORMATS = (roche => Roche::FFI::FORMAT_ROCHE, rochefort => Roche::FFI::FORMAT_ROCHEFORT);
 my $MAX_OFFSET = '18446744073709551615';
 
 # Every store still open, held weakly: END closes them before global
@@ -41,8 +42,8 @@ sub library_path { Roche::FFI::library_path() }
 
 sub open {
     my ($class, $path, %options) = @_;
-    my ($buckets, $read_only, $sync, $retention, $sync_period, $max_open_files)
-        = _options(\%options, 'open', qw(buckets read_only sync retention sync_period max_open_files));
+    my ($buckets, $read_only, $sync, $retention, $sync_period, $max_open_files, $format)
+        = _options(\%options, 'open', qw(buckets read_only sync retention sync_period max_open_files format));
     _invalid('open', "sync_period goes with sync => 'periodic'") if defined $sync_period && ($sync // '') ne 'periodic';
     my $period_ms;
     if (defined $sync_period) {
@@ -57,6 +58,7 @@ sub open {
     _invalid('open', 'the path is empty') unless length $path;
     _check_no_nul($path, 'open', 'path');
     $sync = _sync_policy($sync);
+    $format = _format($format);
     _check_uint($buckets, 'open', 'buckets', 0xFFFFFFFF) if defined $buckets;
     my ($max_age_ms, $max_bytes) = _retention($retention);
 
@@ -67,6 +69,7 @@ sub open {
     $rc ||= Roche::FFI::roche_options_set_retention($opts, $max_age_ms, $max_bytes) if defined $retention;
     $rc ||= Roche::FFI::roche_options_set_sync_period_ms($opts, $period_ms) if defined $period_ms;
     $rc ||= Roche::FFI::roche_options_set_max_open_files($opts, $max_open_files) if defined $max_open_files;
+    $rc ||= Roche::FFI::roche_options_set_format($opts, $format) if $format != Roche::FFI::FORMAT_ROCHE;
     my $handle;
     $rc ||= Roche::FFI::roche_open($path, $opts, \$handle);
     Roche::FFI::roche_options_free($opts);
@@ -103,21 +106,34 @@ sub DESTROY {
     eval { $self->close; 1 } or warn "Roche: closing $self->{path} on DESTROY: $@\n";
 }
 
-# Scratch for the hot paths (get, append): [$words, their address,
-# $buffer, its size, its address]. The words are a length (or an offset)
-# and the buffer's address, so one unpack ('Q/P': a length, then that many
-# bytes at a pointer) copies a value out of the buffer. Each call takes a
-# slot from the pool and gives it back, so a %SIG handler that calls get or
-# append in the middle of another uses its own words and buffer. New
-# ithreads start with an empty pool (their copies of the strings live at
-# other addresses). Neither string is ever copied in Perl, so neither ever
-# shares its memory with another scalar: libroche writes into it in place.
-my @SLOTS;
-
+# get's scratch: [$words, their address, $buffer, its size, its address].
+# The words are a length and the buffer's address, so one unpack ('Q/P':
+# a length, then that many bytes at a pointer) copies a value out of the
+# buffer. Neither string is ever copied in Perl, so neither ever shares
+# its memory with another scalar: libroche writes into it in place.
+#
+# Every get uses the one slot $SLOT. A %SIG handler that calls get in the
+# middle of another (Perl runs handlers between ops) would write into it
+# too: each get counts itself in $GETS, and one that finds the count moved
+# by the time it has copied its value out reads again (_get_slow), into a
+# slot of its own. That is cheaper than taking a slot from a pool and
+# giving it back, as get did: about 80 ns of its 850 with a no-op
+# libroche (measured). Each get holds $SLOT in a lexical across its call,
+# so a handler that grows $SLOT cannot free the buffer libroche is writing
+# into. New ithreads make their own slot (their copies of the strings live
+# at other addresses).
+#
+# _get_through_view (a libroche without roche_get_into) uses only the
+# words, from a pool: @VIEW_SLOTS.
 use constant VALUE_BUFFER_START => 4096;          # get's buffer, to begin with
-use constant VALUE_BUFFER_KEPT  => 256 * 1024;    # the most a slot's buffer grows to
+use constant VALUE_BUFFER_KEPT  => 256 * 1024;    # the most $SLOT's buffer grows to
 
-sub CLONE { @SLOTS = () }
+my ($SLOT, $GETS, @VIEW_SLOTS);
+
+sub CLONE {
+    $SLOT = _new_slot($SLOT->[3]);
+    @VIEW_SLOTS = ();
+}
 
 sub _new_slot {
     my $size = shift // VALUE_BUFFER_START;
@@ -128,31 +144,58 @@ sub _new_slot {
     $slot->[1] = unpack 'Q', pack 'P', $slot->[0];
     return $slot;
 }
+$SLOT = _new_slot();
+$GETS = 0;
 
-# The hot path: options and checks inline, no sub calls but the FFI call;
-# the offset is read from a scratch word.
+# Whether get's offset can go to libroche as it is, without _check_offset:
+# 1 to 19 ASCII digits, or, from perl 5.36 on, a number made as one (as
+# append returns them) that is whole and in 0 .. 10**19 - 1. The digits
+# test prints a number into a new string first, which cost a third of
+# get's own time; builtin::created_as_number tells a number from a string
+# without printing it (and is false for references and strings, which
+# then take the digits test). Anything else goes to _check_offset, which
+# accepts the rest of what is valid (leading zeros, whole floats up to
+# 2**64 - 1) and croaks for the others.
+use constant NUMBER_FLAGS => defined &builtin::created_as_number;
+no if NUMBER_FLAGS, warnings => 'experimental::builtin';
+
+# The hot path, when there are no options and the value is a plain byte
+# string (the usual call): one FFI call, the offset written by libroche
+# into a new lexical (FFI::Platypus's uint64*, cheaper here than a scratch
+# word and its unpack, and every call's own, so a %SIG handler's append
+# cannot overwrite it). The value is read where it lies ($_[1] aliases the
+# caller's scalar). The handle is read in the call's own argument list, so
+# a %SIG handler that closes the store cannot run between the read and the
+# call (libroche answers a closed store's NULL with EINVAL, reported as
+# ECLOSED). Everything else goes to _append_checked.
 sub append {
+    return &_append_checked if @_ > 2 || !defined $_[1] || ref $_[1] || utf8::is_utf8($_[1]);
+    my $rc = Roche::FFI::roche_append_fast($_[0]{handle}, undef, undef, $_[1], length $_[1], \my $offset);
+    return $offset if $rc == OK;
+    _closed('append') unless defined $_[0]{handle};
+    _fail($rc, 'append');
+}
+
+# append with options, or with a value that needs checking.
+sub _append_checked {
     my $db = $_[0]{handle} // _closed('append');
     my ($ns, $id);
     if (@_ > 2) {
         my (undef, undef, %options) = @_;
         ($ns, $id) = _options(\%options, 'append', qw(namespace id));
     }
-    # The value is read where it lies ($_[1] aliases the caller's scalar).
-    # A copy would double a large value that Perl cannot share by copy on
-    # write (one mapped from a file, say), and for one over 4 GiB - 1 it
-    # would allocate gigabytes only for libroche to answer ETOOBIG. Only a
-    # utf8-flagged or invalid value is copied, to be checked and downgraded.
+    # Read where it lies, as in append. A copy would double a large value
+    # that Perl cannot share by copy on write (one mapped from a file,
+    # say), and for one over 4 GiB - 1 it would allocate gigabytes only for
+    # libroche to answer ETOOBIG. Only a utf8-flagged or invalid value is
+    # copied, to be checked and downgraded.
     my $value = \$_[1];
     if (!defined $$value || ref $$value || utf8::is_utf8($$value)) {
         _check_bytes(my $copy = $$value, 'append', 'value');
         $value = \$copy;
     }
-    my $slot = pop(@SLOTS) // _new_slot();
-    my $rc = Roche::FFI::roche_append_fast($db, $ns, $id, $$value, length $$value, $slot->[1]);
+    my $rc = Roche::FFI::roche_append_fast($db, $ns, $id, $$value, length $$value, \my $offset);
     _fail($rc, 'append') if $rc != OK;
-    my $offset = unpack 'Q', $slot->[0];
-    push @SLOTS, $slot;
     return $offset;
 }
 
@@ -191,57 +234,81 @@ sub append_many {
     return [unpack 'Q*', $offsets];
 }
 
-# The hot path, as append. roche_get_into copies the value into the slot's
-# buffer and writes its length into the slot's first word; one unpack
-# ('Q/P') copies it out into the scalar returned. A value larger than the
-# buffer (ETOOBIG, its length in that word) is read again (_get_large).
+# The hot path, as append: no options and an offset that needs no more
+# checking (NUMBER_FLAGS). roche_get_into copies the value into $SLOT's
+# buffer and writes its length into its first word; one unpack ('Q/P')
+# copies it out into the scalar returned. The handle is read in the call's
+# argument list, as in append. Anything but a value read undisturbed (a
+# failure, a value larger than the buffer, another get meanwhile) is read
+# again by _get_slow, which reports failures.
 sub get {
-    my $db = $_[0]{handle} // _closed('get');
+    my $offset = $_[1];
+    return &_get_checked
+        if @_ > 2 || !(NUMBER_FLAGS && builtin::created_as_number($offset)
+                       ? $offset >= 0 && $offset < 1e19 && $offset == int $offset
+                       : defined $offset && !ref $offset && length $offset && length($offset) < 20
+                         && !($offset =~ tr/0-9//c));
+    my $slot = $SLOT;
+    my $gets = ++$GETS;
+    if (Roche::FFI::roche_get_into_fast($_[0]{handle}, undef, $offset, $slot->[4], $slot->[3], $slot->[1]) == OK) {
+        my $value = unpack 'Q/P', $slot->[0];
+        return $value if $gets == $GETS;
+    }
+    return _get_slow($_[0], undef, $offset);
+}
+
+# get with options, or with an offset that needs checking; then as get.
+sub _get_checked {
+    $_[0]{handle} // _closed('get');
     my $offset = $_[1];
     my $ns;
     if (@_ > 2) {
         my (undef, undef, %options) = @_;
         ($ns) = _options(\%options, 'get', 'namespace');
     }
-    # 1 to 19 ASCII digits, as /\A[0-9]{1,19}\z/ but cheaper: anything
-    # else goes to the full check.
-    _check_offset($offset, 'get', 'offset')
-        unless defined $offset && !ref $offset && length $offset && length($offset) < 20 && !($offset =~ tr/0-9//c);
-    my $slot = pop(@SLOTS) // _new_slot();
-    my $rc = Roche::FFI::roche_get_into_fast($db, $ns, $offset, $slot->[4], $slot->[3], $slot->[1]);
-    if ($rc != OK) {
-        return _get_large($db, $ns, $offset, $slot) if $rc == ETOOBIG;
-        push @SLOTS, $slot;
-        _fail($rc, "get $offset", $offset);
+    _check_offset($offset, 'get', 'offset');
+    my $slot = $SLOT;
+    my $gets = ++$GETS;
+    if (Roche::FFI::roche_get_into_fast($_[0]{handle}, $ns, $offset, $slot->[4], $slot->[3], $slot->[1]) == OK) {
+        my $value = unpack 'Q/P', $slot->[0];
+        return $value if $gets == $GETS;
     }
-    my $value = unpack 'Q/P', $slot->[0];
-    push @SLOTS, $slot;
-    return $value;
+    return _get_slow($_[0], $ns, $offset);
 }
 
-# get of a value larger than the slot's buffer, whose length is in the
-# slot's first word. Up to VALUE_BUFFER_KEPT a slot with a buffer large
-# enough (a power of two) replaces it in the pool; past it, a slot of the
-# value's size is used once and the pool keeps the old one. Read again
-# until it fits: the length cannot change for one offset, unless the
-# namespace was deleted and made again meanwhile.
-sub _get_large {
-    my ($db, $ns, $offset, $slot) = @_;
-    my $pooled = $slot;
+# get's other cases, read again: a failure (croaked, with the detail read
+# right after the call), a value larger than the buffer (ETOOBIG, its
+# length in the first word), or a %SIG handler's get that used $SLOT
+# meanwhile. Up to VALUE_BUFFER_KEPT, $SLOT is replaced by a slot with a
+# buffer large enough (a power of two); past it, a slot of the value's
+# size is used once. After a handler's get, this read goes on in a slot of
+# its own, which no other get uses, so it ends. Read again until it fits:
+# the length cannot change for one offset, unless the namespace was
+# deleted and made again meanwhile. The handle is read in each call's
+# argument list.
+sub _get_slow {
+    my ($self, $ns, $offset) = @_;
+    my ($slot, $own) = ($SLOT, 0);
     while (1) {
-        my $size = unpack 'Q', $slot->[0];
-        if ($size <= VALUE_BUFFER_KEPT) {
-            my $grown = $pooled->[3];
-            $grown *= 2 while $grown < $size;
-            $pooled = $slot = _new_slot($grown);
-        } else {
-            $slot = _new_slot($size);
+        my $gets = ++$GETS;
+        my $rc = Roche::FFI::roche_get_into_fast($self->{handle}, $ns, $offset, $slot->[4], $slot->[3], $slot->[1]);
+        if ($rc != OK && $rc != ETOOBIG) {
+            _closed('get') unless defined $self->{handle};
+            _fail($rc, "get $offset", $offset);
         }
-        my $rc = Roche::FFI::roche_get_into_fast($db, $ns, $offset, $slot->[4], $slot->[3], $slot->[1]);
-        next if $rc == ETOOBIG;
-        push @SLOTS, $pooled;
-        _fail($rc, "get $offset", $offset) if $rc != OK;
-        return unpack 'Q/P', $slot->[0];
+        my $value = $rc == OK ? unpack('Q/P', $slot->[0]) : unpack('Q', $slot->[0]);    # or the length it needs
+        if (!$own && $gets != $GETS) {
+            ($slot, $own) = (_new_slot($slot->[3]), 1);
+            next;
+        }
+        return $value if $rc == OK;
+        if ($value <= VALUE_BUFFER_KEPT && !$own) {
+            my $grown = $slot->[3];
+            $grown *= 2 while $grown < $value;
+            $SLOT = $slot = _new_slot($grown);
+        } else {
+            ($slot, $own) = (_new_slot($value), 1);
+        }
     }
 }
 
@@ -259,16 +326,16 @@ sub _get_through_view {
         ($ns) = _options(\%options, 'get', 'namespace');
     }
     _check_offset($offset, 'get', 'offset') unless defined $offset && !ref $offset && $offset =~ /\A[0-9]{1,19}\z/;
-    my $slot = pop(@SLOTS) // _new_slot();
+    my $slot = pop(@VIEW_SLOTS) // _new_slot(0);
     my $at = $slot->[1];
     my $rc = Roche::FFI::roche_get_view_fast($db, $ns, $offset, $at + 32, $at + 24, $at + 16);
     if ($rc != OK) {
-        push @SLOTS, $slot;
+        push @VIEW_SLOTS, $slot;
         _fail($rc, "get $offset", $offset);
     }
     my ($value, $view) = unpack 'x16 Q/P Q', $slot->[0];
     Roche::FFI::roche_view_release($view);
-    push @SLOTS, $slot;
+    push @VIEW_SLOTS, $slot;
     return $value;
 }
 {
@@ -671,6 +738,18 @@ sub _sync_policy {
     return $SYNC_POLICIES{$sync} // _invalid('open', "sync must be 'never' or 'always', not '$sync'");
 }
 
+# The format option as libroche's constant; undef is the default. A
+# libroche too old to know roche_options_set_format() has only the default.
+sub _format {
+    my $format = shift // 'roche';
+    my $code = ref $format ? undef : $FORMATS{$format};
+    _invalid('open', "format must be 'roche' or 'rochefort', not '$format'") unless defined $code;
+    Roche::Error->throw(ENOTSUP, "open: format => '$format': " . Roche::FFI::library_path()
+                                 . ' has no roche_options_set_format()')
+        if $code != Roche::FFI::FORMAT_ROCHE && !defined &Roche::FFI::roche_options_set_format;
+    return $code;
+}
+
 1;
 
 __END__
@@ -756,6 +835,16 @@ True to open without the writer lock; writes croak C<EREADONLY>.
 
 C<'never'> (the default, as in rochefort) or C<'always'> (each append is on
 disk before it returns).
+
+=item format
+
+The check every record header carries: C<'roche'> (the default, zlib's
+CRC-32) or C<'rochefort'> (rochefort v0.5's, so that a rochefort server and
+this store can take turns on one data directory; ids then go to
+rochefort's buckets). Every handle on a store must use the format its
+records were written in: a namespace in the other one croaks C<ECORRUPT>
+at its first use, and nothing is changed. See
+C<roche_options_set_format()> in F<roche.h>.
 
 =item retention
 

@@ -479,16 +479,20 @@ subtest '6. appends from several threads at once, then get of every offset' => s
             { lock $go; threads::shared::cond_wait(\$go) until $go; }
             my @offsets = map { $db->append("thread $n value $_") } 1 .. 300;
             push @offsets, @{ $db->append_many([map { "thread $n batch $_" } 1 .. 100]) };
+            # get in the thread, through its own scratch slot (CLONE), grown for a large value
+            my $large = $db->append("L$n" x 10_000);
+            my $read = $db->get($offsets[0]) eq "thread $n value 1" && $db->get($large) eq "L$n" x 10_000;
             $db->close;
-            return (ref $locked ? $locked->code : 'no error', @offsets);
+            return (ref $locked ? $locked->code : 'no error', $read ? 'read' : 'misread', @offsets);
         });
     } 1 .. $threads;
     { lock $go; $go = 1; threads::shared::cond_broadcast(\$go); }
     my %offsets = map { my $n = $_; ($n => [$workers[$n - 1]->join]) } 1 .. $threads;
 
     for my $n (1 .. $threads) {
-        my ($locked, @offsets) = @{ $offsets{$n} };
+        my ($locked, $read, @offsets) = @{ $offsets{$n} };
         is($locked, ELOCKED, "thread $n: the main thread's store is locked to it (one writer)");
+        is($read, 'read', "thread $n: get in the thread reads back");
         is(scalar @offsets, 400, "thread $n: 400 offsets");
         my $db = Roche->open("$base-$n", read_only => 1);
         is_deeply($db->multi_get(\@offsets),

@@ -107,6 +107,14 @@ subtest 'the hot paths: bad arguments, a closed store, a forked child' => sub {
     my $db = Roche->open(fresh_root());
     my $offset = $db->append('x');
     is_roche_error { $db->get(-1) } EINVAL, undef, 'a negative offset';
+    # Numbers made as numbers take get's shortest check (perl 5.36 on):
+    # only whole ones in range pass it, the rest croak as before.
+    for my $bad ([1.5, '1.5'], [-1.0, '-1.0'], [-0.5, '-0.5'], [9**9**9, 'inf'], [-9**9**9, '-inf'],
+                 [9**9**9 / 9**9**9, 'nan'], [2**64, '2**64'], [1e30, '1e30'], [-(2**63), '-(2**63)']) {
+        is_roche_error { $db->get($bad->[0]) } EINVAL, undef, "get($bad->[1])";
+    }
+    is_roche_error { $db->get(1e19) } ENOTFOUND, undef, 'get(1e19): a whole float in range, bucket 8881';
+    is($db->get($offset + 0.0), 'x', 'an offset made a float reads');
     is_roche_error { $db->get($offset, namespace => "nul\0") } EINVAL, undef, 'a NUL in the namespace';
     is_roche_error { $db->append('x', id => "nul\0") } EINVAL, undef, 'a NUL in the id';
     is_roche_error { $db->get($offset, space => 'x') } EINVAL, qr/unknown option/, 'an unknown option';
@@ -125,6 +133,28 @@ subtest 'the hot paths: bad arguments, a closed store, a forked child' => sub {
         ok($ok, 'gets interrupted by a handler that gets read their own values');
     }
     is($inner, 'x', 'and the handler read its own');
+    {
+        # The same, made certain: a get inside the native call of another
+        # (as a handler between the call and the copy would run) of values
+        # small and large, the large one growing the shared buffer.
+        my %value_at = map { my $v = $_ x ($_ eq 'b' ? 100_000 : 50); ($db->append($v) => $v) } qw(a b c);
+        my @offsets = sort keys %value_at;
+        my $real = \&Roche::FFI::roche_get_into_fast;
+        my $depth = 0;
+        no warnings 'redefine';
+        local *Roche::FFI::roche_get_into_fast = sub {
+            my $rc = $real->(@_);
+            if (!$depth++) {
+                my $other = $offsets[($_[2] == $offsets[0]) + 1];
+                is($db->get($other), $value_at{$other}, "a get inside the get of $_[2]");
+            }
+            $depth--;
+            return $rc;
+        };
+        for my $offset (@offsets, reverse @offsets) {
+            is($db->get($offset), $value_at{$offset}, "the outer get of $offset reads its own value");
+        }
+    }
     my $pid = open(my $child, '-|') // die "fork: $!";
     if (!$pid) {
         my @codes = map { my $err = error_of { $_->() }; ref $err ? $err->code : 'none' }
@@ -139,6 +169,65 @@ subtest 'the hot paths: bad arguments, a closed store, a forked child' => sub {
     $db->close;
     is_roche_error { $db->get($offset) } ECLOSED, undef, 'get after close';
     is_roche_error { $db->append('x') } ECLOSED, undef, 'append after close';
+};
+
+subtest "format => 'rochefort': rochefort's header check, and the wrong format refused" => sub {
+    my $root = fresh_root();
+    for my $bad ('crc', '', 'ROCHEFORT', 1, [], { rochefort => 1 }) {
+        is_roche_error { Roche->open($root, format => $bad) } EINVAL, qr/format must be 'roche' or 'rochefort'/,
+            'format ' . (ref $bad || "'$bad'");
+    }
+    ok(!-e $root, 'nothing was created');
+
+    # Written in rochefort's format: read back in it, refused by the default.
+    my @values = ("bytes\0ok", '', 'x' x 5000);
+    my $db = Roche->open($root, format => 'rochefort', buckets => 4);
+    my @offsets = map { $db->append($values[$_], namespace => 'old', $_ % 2 ? (id => "user-$_") : ()) } 0 .. $#values;
+    $db->close;
+    for my $read_only (0, 1) {
+        my $old = Roche->open($root, format => 'rochefort', read_only => $read_only);
+        is_deeply([map { $old->get($_, namespace => 'old') } @offsets], \@values, "values round-trip (read_only $read_only)");
+        is_deeply($old->multi_get(\@offsets, namespace => 'old'), \@values, 'multi_get');
+        $old->close;
+        my $wrong = Roche->open($root, read_only => $read_only);
+        is_roche_error { $wrong->get($offsets[0], namespace => 'old') } ECORRUPT, qr/nothing was changed/,
+            "the default format: get refused (read_only $read_only)";
+        is_roche_error { $wrong->append('y', namespace => 'old') } ECORRUPT, undef, 'append refused' unless $read_only;
+        is_roche_error { $wrong->scan(namespace => 'old')->next } ECORRUPT, undef, 'scan refused';
+        $wrong->close;
+    }
+    $db = Roche->open($root, format => undef);    # undef: the default, as for sync
+    my $new = $db->append('new', namespace => 'new');
+    $db->close;
+
+    # And the other way round: a default-format namespace refused in rochefort's.
+    my $wrong = Roche->open($root, format => 'rochefort');
+    is_roche_error { $wrong->get($new, namespace => 'new') } ECORRUPT, qr/nothing was changed/,
+        "format => 'rochefort' refuses a default-format namespace";
+    is($wrong->get($offsets[0], namespace => 'old'), $values[0], 'and reads its own');
+    $wrong->close;
+    $db = Roche->open($root, format => 'roche');
+    is($db->get($new, namespace => 'new'), 'new', "format => 'roche' is the default");
+    $db->close;
+};
+
+subtest 'a libroche without roche_options_set_format' => sub {
+    my $script = <<'PERL';
+use FFI::Platypus;
+my $find = \&FFI::Platypus::find_symbol;
+{ no warnings 'redefine'; *FFI::Platypus::find_symbol = sub { $_[1] eq 'roche_options_set_format' ? undef : $find->(@_) }; }
+require Roche;
+my $ok = eval { Roche->open($ARGV[0], format => 'rochefort'); 1 };
+print $ok ? 'opened' : $@->code, ' ', (-e $ARGV[0] ? 'created' : 'nothing'), ' ';
+my $db = Roche->open($ARGV[0], format => 'roche');
+print $db->get($db->append('value')), "\n";
+$db->close;
+PERL
+    my $root = fresh_root();
+    open my $child, '-|', perl_with_roche(), '-e', $script, $root or die "perl: $!";
+    my $output = do { local $/; <$child> };
+    close $child;
+    is($output, ENOTSUP . " nothing value\n", "format => 'rochefort' croaks ENOTSUP, the default opens");
 };
 
 done_testing;

@@ -33,5 +33,22 @@ Dir.mktmpdir("roche-bench") do |root|
     measure("each", COUNT) { db.each { |_record| nil } }
     # The floor of any single call: an attached function that does nothing.
     measure("noop call (roche_version_number)", COUNT) { COUNT.times { Roche::Native.roche_version_number } }
+    # The floor of get's and append's calls: functions that do nothing, with
+    # their signatures, attached and called as Roche::Native attaches and
+    # DB calls roche_get_into and roche_append (bench/bindings_noop.c; the
+    # build sets ROCHE_BENCH_NOOP).
+    if ENV["ROCHE_BENCH_NOOP"]
+      noop = Module.new do
+        extend FFI::Library
+        ffi_lib ENV["ROCHE_BENCH_NOOP"]
+        attach_function :get, :roche_bench_noop_get, %i[uintptr_t string uint64 uintptr_t size_t uintptr_t], :int
+        attach_function :append, :roche_bench_noop_append, %i[uintptr_t string string pointer size_t uintptr_t], :int
+      end
+      handle = db.instance_variable_get(:@address)
+      scratch = FFI::MemoryPointer.new(:uint64, 2)
+      at = scratch.address
+      measure("noop6 call, as get", COUNT) { shuffled.each { |offset| noop.get(handle, nil, offset, at, 4096, at) } }
+      measure("noop6 call, as append", COUNT) { COUNT.times { noop.append(handle, nil, nil, VALUE, 100, at) } }
+    end
   end
 end

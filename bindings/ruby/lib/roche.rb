@@ -13,6 +13,10 @@ module Roche
   #   buckets:   bucket files per namespace (libroche's default is 8)
   #   read_only: open without the writer lock; writes raise Roche::ReadOnly
   #   sync:      :never (the default) or :always (fsync each append)
+  #   format:    :roche (the default) or :rochefort, the record headers'
+  #              check (rochefort v0.5's, for a store a rochefort server
+  #              takes turns on; see roche_options_set_format in roche.h).
+  #              A namespace in the other format raises Roche::Corrupt.
   #   retention: {max_age: seconds, max_bytes: n}: the writer drops, about
   #              once a second, the records of each namespace it has open
   #              that are older than max_age or past the newest max_bytes

@@ -131,6 +131,69 @@ class Round2Test < RocheTest
     end
   end
 
+  # format: :rochefort writes and checks rochefort v0.5's header check; a
+  # namespace in the other format is refused (Corrupt), nothing changed.
+  def test_format_is_an_open_option
+    [:crc, "rochefort", nil, 1, :ROCHEFORT].each do |format|
+      error = assert_raises(Roche::InvalidArgument, format.inspect) { open_store(format: format) }
+      assert_equal EINVAL, error.code
+      assert_match(/format must be one of \[:roche, :rochefort\]/, error.message)
+    end
+    refute File.exist?(@root), "a bad format reached roche_open()"
+
+    values = ["bytes\0ok".b, "".b, ("x" * 5000).b]
+    offsets = open_store(format: :rochefort, buckets: 4) do |db|
+      values.each_with_index.map { |value, i| db.append(value, namespace: "old", id: i.odd? ? "user-#{i}" : nil) }
+    end
+    [false, true].each do |read_only|
+      open_store(format: :rochefort, read_only: read_only) do |db|
+        assert_equal values, offsets.map { |offset| db.get(offset, namespace: "old") }
+        assert_equal values, db.multi_get(offsets, namespace: "old")
+        assert_equal offsets.zip(values).sort, db.each(namespace: "old").map { |offset, value, _time| [offset, value] }.sort
+      end
+      open_store(read_only: read_only) do |db|
+        error = assert_raises(Roche::Corrupt, "get, read_only: #{read_only}") { db.get(offsets[0], namespace: "old") }
+        assert_match(/nothing was changed/, error.message)
+        assert_raises(Roche::Corrupt) { db.append("y", namespace: "old") } unless read_only
+        assert_raises(Roche::Corrupt) { db.each(namespace: "old").to_a }
+      end
+    end
+
+    # And the other way round: a default-format namespace refused in rochefort's.
+    fresh = open_store(format: :roche) { |db| db.append("new", namespace: "new") }
+    open_store(format: :rochefort) do |db|
+      error = assert_raises(Roche::Corrupt) { db.get(fresh, namespace: "new") }
+      assert_match(/nothing was changed/, error.message)
+      assert_equal values[0], db.get(offsets[0], namespace: "old")
+    end
+    open_store { |db| assert_equal "new", db.get(fresh, namespace: "new") }
+  end
+
+  # A libroche without roche_options_set_format opens the default format
+  # and refuses format: :rochefort (NotSupported), creating nothing.
+  def test_format_without_roche_options_set_format_in_the_library
+    output = ruby_child(<<~RUBY, @dir)
+      require "ffi"
+      module HideSetFormat
+        def attach_function(name, *args, **options)
+          raise FFI::NotFoundError.new("roche_options_set_format", "libroche") if name == :roche_options_set_format
+
+          super
+        end
+      end
+      FFI::Library.prepend(HideSetFormat)
+      require "roche"
+      root = File.join(ARGV[0], "old")
+      begin
+        Roche.open(root, format: :rochefort)
+      rescue Roche::NotSupported => e
+        puts e.code, File.exist?(root)
+      end
+      puts Roche.open(root, format: :roche) { |db| db.get(db.append("value")) }
+    RUBY
+    assert_equal "-30913\nfalse\nvalue\n", output
+  end
+
   # Many namespaces under a small bound on open files: every one stays
   # readable, and the descriptors held stay bounded.
   def test_many_namespaces_under_max_open_files

@@ -25,6 +25,9 @@ use constant { OK => 0, DONE => 1 };
 # roche_follow_open's flag.
 use constant FOLLOW_FROM_END => 1;
 
+# roche_options_set_format's formats.
+use constant { FORMAT_ROCHE => 0, FORMAT_ROCHEFORT => 1 };
+
 # Offsets and lengths are 64-bit; a Perl without 64-bit integers would
 # silently round them.
 die "Roche needs a perl with 64-bit integers (ivsize 8)\n" if $Config::Config{ivsize} < 8;
@@ -93,7 +96,7 @@ sub string_at { $ffi->cast('opaque' => 'string', $_[0]) }
 
 my @renamed = (
     [[roche_get_view => 'roche_get_view_fast'] => ['opaque', 'string', 'uint64', 'opaque', 'opaque', 'opaque'] => 'int'],
-    [[roche_append => 'roche_append_fast'] => ['opaque', 'string', 'string', 'string', 'size_t', 'opaque'] => 'int'],
+    [[roche_append => 'roche_append_fast'] => ['opaque', 'string', 'string', 'string', 'size_t', 'uint64*'] => 'int'],
     # Roche::Scan and Roche::Follow: the arrays are addresses of the batch's scratch string.
     [[roche_scan_next_batch => 'roche_scan_next_batch_fast'] => ['opaque', 'size_t', 'opaque', 'opaque', 'opaque', 'opaque', 'opaque'] => 'int'],
     [[roche_follow_next_batch => 'roche_follow_next_batch_fast'] => ['opaque', 'int', 'size_t', 'opaque', 'opaque', 'opaque', 'opaque', 'opaque'] => 'int'],
@@ -123,10 +126,12 @@ my %signatures = (
     roche_sync           => [['opaque'] => 'int'],
 
     roche_get_view        => [['opaque', 'string', 'uint64', 'opaque*', 'opaque*', 'size_t*'] => 'int'],
-    # The hot paths' signatures (Roche::get, Roche::append): the outputs go
-    # as addresses of words in a scratch string, read back with one unpack,
-    # cheaper than FFI::Platypus's pointer arguments; the value goes as a
-    # 'string' (its bytes in place; the length is passed, so NULs are kept).
+    # The hot paths' signatures (Roche::get, Roche::append): get's outputs
+    # go as addresses of words in a scratch string, read back with one
+    # unpack ('Q/P', the length and the copy in one op); append's offset as
+    # a uint64* into a new lexical, which FFI::Platypus 2 fills for less
+    # than a scratch word and its unpack cost (measured); the value goes as
+    # a 'string' (its bytes in place; the length is passed, so NULs are kept).
 
     roche_view_release    => [['opaque'] => 'void'],
     roche_multiget        => [['opaque', 'string', 'opaque', 'size_t', 'opaque*'] => 'int'],
@@ -171,6 +176,10 @@ if ($ffi->find_symbol('roche_get_into')) {
     $ffi->attach(roche_get_into => ['opaque', 'string', 'uint64', 'opaque', 'size_t', 'size_t*'] => 'int');
     $ffi->attach([roche_get_into => 'roche_get_into_fast'] => ['opaque', 'string', 'uint64', 'opaque', 'size_t', 'opaque'] => 'int');
 }
+
+# So is roche_options_set_format: with a libroche without it the default
+# format still opens, and Roche::open refuses format => 'rochefort'.
+$ffi->attach(roche_options_set_format => ['opaque', 'int'] => 'int') if $ffi->find_symbol('roche_options_set_format');
 
 # size_t[] travels as a packed string; this is its pack letter.
 use constant SIZE_T_PACK => $Config::Config{sizesize} == 8 ? 'Q' : 'L';

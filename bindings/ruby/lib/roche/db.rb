@@ -58,6 +58,7 @@ module Roche
     include Enumerable
 
     SYNC_POLICIES = { never: Native::SYNC_NEVER, always: Native::SYNC_ALWAYS, periodic: Native::SYNC_PERIODIC }.freeze
+    FORMATS = { roche: Native::FORMAT_ROCHE, rochefort: Native::FORMAT_ROCHEFORT }.freeze
     MAX_OFFSET = 2**64 - 1
     MAX_U32 = 2**32 - 1
     # A pointer's size, and a size_t's (unsigned long wherever ruby-ffi runs).
@@ -73,13 +74,13 @@ module Roche
 
     # Open the store at path; see Roche.open.
     def initialize(path, buckets: nil, read_only: false, sync: :never, sync_period: nil, retention: nil,
-                   max_open_files: nil)
+                   max_open_files: nil, format: :roche)
       path = path.to_str if path.respond_to?(:to_str) # File.path raises ArgumentError for a NUL byte
       path = File.path(path) unless path.is_a?(String) && path.include?("\0")
       Roche.invalid("the path is empty") if path.empty?
       Roche.invalid("a NUL byte in the path") if path.include?("\0")
       out = FFI::MemoryPointer.new(:pointer)
-      with_options(buckets, read_only, sync, sync_period, retention, max_open_files) do |options|
+      with_options(buckets, read_only, sync, sync_period, retention, max_open_files, format) do |options|
         Roche.check(Native.roche_open(path, options, out))
       end
       @handle = Handle.new(out.read_pointer)
@@ -136,7 +137,7 @@ module Roche
         rescue ArgumentError => e # ffi: a NUL byte in the namespace or id
           Roche.invalid(e.message)
         end
-        raise @handle.failed(code) if code.negative?
+        raise @handle.failed(code) if code < 0
 
         @scratch.get_uint64(0)
       ensure
@@ -176,7 +177,10 @@ module Roche
     # scratch word for the length, no MemoryPointer, detail read only on
     # failure.
     def get(offset, namespace: nil)
-      offset_arg(offset) unless offset.is_a?(Integer) && offset >= 0 && offset <= MAX_OFFSET
+      # The upper bound is ffi's: past 2**64 - 1 it raises RangeError
+      # (rescued below), where a comparison with a Bignum here would cost
+      # every call.
+      offset_arg(offset) unless offset.is_a?(Integer) && offset >= 0
       namespace = name_arg(namespace) unless namespace.nil? || namespace.instance_of?(String)
       @lock.lock
       begin
@@ -186,8 +190,10 @@ module Roche
           Native.roche_get_into(@address, namespace, offset, @value_at, @value_cap, @scratch_at)
         rescue ArgumentError => e # ffi: a NUL byte in the namespace
           Roche.invalid(e.message)
+        rescue RangeError # ffi: an offset past 2**64 - 1
+          offset_arg(offset)
         end
-        return @value.get_bytes(0, @scratch.get_uint64(0)) if code.zero?
+        return @value.get_bytes(0, @scratch.get_uint64(0)) if code == Native::OK
         return get_large(offset, namespace) if code == Native::ETOOBIG
 
         raise @handle.failed(code, offset: offset)
@@ -660,10 +666,11 @@ module Roche
       end
     end
 
-    def with_options(buckets, read_only, sync, sync_period, retention, max_open_files)
+    def with_options(buckets, read_only, sync, sync_period, retention, max_open_files, format)
       policy = SYNC_POLICIES.fetch(sync) do
         Roche.invalid("sync must be one of #{SYNC_POLICIES.keys.inspect}, not #{sync.inspect}")
       end
+      header_format = format_arg(format)
       Roche.invalid("sync_period: goes with sync: :periodic") if !sync_period.nil? && sync != :periodic
       options = Native.roche_options_new
       raise NoMemory, "roche_options_new failed" if options.null?
@@ -677,6 +684,7 @@ module Roche
         unless max_open_files.nil?
           check(Native.roche_options_set_max_open_files(options, u32_arg(max_open_files, "max_open_files")))
         end
+        check(Native.roche_options_set_format(options, header_format)) unless header_format == Native::FORMAT_ROCHE
         yield options
       ensure
         Native.roche_options_free(options)
@@ -725,6 +733,19 @@ module Roche
       Roche.invalid("#{what} #{value} is outside 0..2**64-1") unless value.between?(0, MAX_OFFSET)
 
       value
+    end
+
+    # format: as libroche's constant. A libroche too old to know
+    # roche_options_set_format() has only the default format.
+    def format_arg(format)
+      code = FORMATS.fetch(format) do
+        Roche.invalid("format must be one of #{FORMATS.keys.inspect}, not #{format.inspect}")
+      end
+      if code != Native::FORMAT_ROCHE && !Native.respond_to?(:roche_options_set_format)
+        raise NotSupported.new("format: #{format.inspect}: this libroche has no roche_options_set_format()",
+                               code: Native::ENOTSUP)
+      end
+      code
     end
 
     # An option libroche takes as a uint32_t; libroche checks the range it

@@ -49,11 +49,11 @@ module Roche
       @mutex = Mutex.new
       @idle = ConditionVariable.new
       @calls_in_flight = 0
-      @closed = false
+      @closing = false
     end
 
     def closed?
-      @closed || forked?
+      @closing || forked?
     end
 
     # Run the block with the native pointer; raises Closed after close.
@@ -77,10 +77,10 @@ module Roche
     # handle is enough, as those calls run one at a time under the lock.
     attr_reader :mutex, :scratch, :scratch_at
 
-    # True once #close began (a forked child's calls fail in libroche).
-    def closing
-      @closed
-    end
+    # True once #close began (a forked child's calls fail in libroche). An
+    # attr_reader: the short calls read it every time, and Ruby reads an
+    # attribute for less than it runs a method.
+    attr_reader :closing
 
     # The exception for a failed call: Closed in a forked child (libroche
     # refused the parent's store), else libroche's error with its detail,
@@ -94,9 +94,9 @@ module Roche
     # Close once; later calls return nil. Returns roche_close()'s code.
     def close
       @mutex.synchronize do
-        return nil if @closed
+        return nil if @closing
 
-        @closed = true
+        @closing = true
         # A forked child has no threads in flight, whatever the counter
         # says, and must leave the parent's store alone.
         return nil if forked?
@@ -151,7 +151,7 @@ module Roche
 
     def enter
       @mutex.synchronize do
-        raise Closed if @closed
+        raise Closed if @closing
         raise Closed, "the store belongs to process #{@owner_pid}; open it again after fork" if forked?
 
         @calls_in_flight += 1

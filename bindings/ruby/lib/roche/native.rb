@@ -64,6 +64,8 @@ module Roche
     SYNC_NEVER = 0
     SYNC_ALWAYS = 1
     SYNC_PERIODIC = 2
+    FORMAT_ROCHE = 0
+    FORMAT_ROCHEFORT = 1
     STAT_VERSION = 2
     FOLLOW_FROM_END = 1
     # An offset is (bucket << OFFSET_BITS) | position.
@@ -100,6 +102,13 @@ module Roche
     attach_function :roche_options_set_retention, %i[pointer uint64 uint64], :int
     attach_function :roche_options_set_sync_period_ms, %i[pointer uint32], :int
     attach_function :roche_options_set_max_open_files, %i[pointer uint32], :int
+    # As young as roche_get_into: with a libroche without it the default
+    # format still opens, and DB.new refuses format: :rochefort.
+    begin
+      attach_function :roche_options_set_format, %i[pointer int], :int
+    rescue FFI::NotFoundError
+      nil
+    end
 
     # Calls that may touch the disk or walk many records release the GVL.
     # The call stays on the calling native thread, so roche_last_error() read
