@@ -139,7 +139,10 @@
  *   A writable handle starts one thread of its own on its first append: it
  *   takes the page faults of the file space appends are about to fill
  *   (MADV_POPULATE_WRITE), so the appending threads find the pages ready;
- *   roche_close() stops it. Nothing ever waits for it.
+ *   roche_close() stops it. Nothing ever waits for it. This thread, and the
+ *   one a periodic sync or retention starts, block every signal, so a
+ *   signal sent to the process never runs the application's handler on a
+ *   thread its runtime does not know (Perl's handler crashed there).
  *   A value a scan handed out stays readable until the next call on that
  *   iterator, even if another thread closes or deletes its namespace
  *   meanwhile: the mappings live as long as an iterator holds them.
