@@ -23,15 +23,22 @@
 #define HDR 16
 #define MASK ((UINT64_C(1) << 50) - 1)
 
-static roche_db *open_format(const char *root, int format, uint32_t buckets, int read_only) {
+/* Opens root in a format; no cmocka assertion, so a forked child may call
+ * it (and _exit on failure). */
+static int try_open_format(const char *root, int format, uint32_t buckets, int read_only, roche_db **db) {
     roche_options *opts = roche_options_new();
-    assert_non_null(opts);
-    assert_roche_ok(roche_options_set_format(opts, format));
-    if (buckets) assert_roche_ok(roche_options_set_buckets(opts, buckets));
-    assert_roche_ok(roche_options_set_read_only(opts, read_only));
-    roche_db *db = NULL;
-    assert_roche_ok(roche_open(root, opts, &db));
+    if (!opts) return ROCHE_ENOMEM;
+    int rc = roche_options_set_format(opts, format);
+    if (rc == ROCHE_OK && buckets) rc = roche_options_set_buckets(opts, buckets);
+    if (rc == ROCHE_OK) rc = roche_options_set_read_only(opts, read_only);
+    if (rc == ROCHE_OK) rc = roche_open(root, opts, db);
     roche_options_free(opts);
+    return rc;
+}
+
+static roche_db *open_format(const char *root, int format, uint32_t buckets, int read_only) {
+    roche_db *db = NULL;
+    assert_roche_ok(try_open_format(root, format, buckets, read_only, &db));
     return db;
 }
 
@@ -512,11 +519,8 @@ static void test_kill_mid_append(void **state) {
     pid_t pid = fork();
     if (pid == 0) {
         close(pipefd[0]);
-        roche_options *opts = roche_options_new();
         roche_db *db;
-        if (!opts || roche_options_set_format(opts, ROCHE_FORMAT_ROCHEFORT) ||
-            roche_options_set_buckets(opts, 4) || roche_open(dir, opts, &db))
-            _exit(1);
+        if (try_open_format(dir, ROCHE_FORMAT_ROCHEFORT, 4, 0, &db)) _exit(1);
         char value[96], id[16];
         for (int i = 0;; i++) {
             uint64_t off;
@@ -570,11 +574,8 @@ static void test_rochefort_after_a_crash_is_saved_aside(void **state) {
     pid_t pid = fork();
     if (pid == 0) {
         close(pipefd[0]);
-        roche_options *opts = roche_options_new();
         roche_db *db;
-        if (!opts || roche_options_set_format(opts, ROCHE_FORMAT_ROCHEFORT) ||
-            roche_options_set_buckets(opts, 1) || roche_open(dir, opts, &db))
-            _exit(1);
+        if (try_open_format(dir, ROCHE_FORMAT_ROCHEFORT, 1, 0, &db)) _exit(1);
         uint64_t off;
         if (roche_append(db, "events", "x", "before the crash", 16, &off)) _exit(1);
         if (write(pipefd[1], &off, sizeof off) != sizeof off) _exit(1);
