@@ -12,7 +12,10 @@
 // (--group, default "roche-restore.<ns>"): every --commit-interval the
 // restore syncs the store, then commits, for each partition, the next
 // Kafka offset with metadata "roche-restore 1 end=<E>", E being where the
-// partition's bucket ended after the record before it. A restore that
+// partition's bucket ended after the record before it. It also commits
+// each partition it starts afresh (no offset in the group, or --from)
+// before its first append, so no record it appends is ever outside what
+// a commit accounts for. A restore that
 // starts again resumes at the committed offset; the records its bucket
 // holds past E were appended after the last commit, before a crash: each
 // is compared, byte for byte, with the next record of the partition and
@@ -197,10 +200,25 @@ void Restore::load_positions() {
             throw UsageError("--from: topic " + opts_.topic + " has no partition " + std::to_string(start.first));
         next_kafka_[size_t(start.first)] = start.second;
         checked_[size_t(start.first)] = end_[size_t(start.first)];
+        moved_[size_t(start.first)] = true;
+    }
+    // A partition the group holds no offset for starts at its first record.
+    for (int32_t p = 0; p < partitions_; p++) {
+        if (next_kafka_[size_t(p)] != RD_KAFKA_OFFSET_BEGINNING) continue;
+        int64_t low = 0, high = 0;
+        err = rd_kafka_query_watermark_offsets(rk_, opts_.topic.c_str(), p, &low, &high, 30000);
+        if (err) throw Failure("cannot read where partition " + std::to_string(p) + " starts: " + rd_kafka_err2str(err));
+        next_kafka_[size_t(p)] = low;
+        moved_[size_t(p)] = true;
     }
     for (int i = 0; i < list->cnt; i++) list->elems[i].offset = next_kafka_[size_t(list->elems[i].partition)];
     err = rd_kafka_assign(rk_, list.get());
     if (err) throw Failure(std::string("cannot assign the topic's partitions: ") + rd_kafka_err2str(err));
+    // Every new starting point is committed, with where its bucket ends,
+    // before the first append. Without it a crash before the first periodic
+    // commit leaves records in the bucket that a restart cannot tell from
+    // the namespace's own, and it appends them a second time.
+    commit(true);
 }
 
 void Restore::apply(const rd_kafka_message_t *msg) {

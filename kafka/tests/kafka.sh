@@ -157,6 +157,19 @@ k --ns r restore -t round --until-end 2> "$work/restore.err" || { cat "$work/res
 dump r | cmp -s - "$work/src.txt" || fail "after a restore restart the namespace differs from the topic (lost or repeated records)"
 echo "exactly once: every record once, in order, at its own offset"
 
+echo "== the restore killed before its first periodic commit, then restarted"
+# An hour between commits: only what the restore commits before its first
+# append tells the restart which of the bucket's records are its own.
+k_bg --ns r0 restore -t round --commit-interval 3600000
+kill_after 0 has_at_least r0 1000
+killed_at=$(dump r0 | wc -l)
+echo "killed after $killed_at records"
+[ "$killed_at" -gt 0 ] && [ "$killed_at" -lt "$ROUND" ] || fail "the restore was not killed in the middle"
+k --ns r0 restore -t round --until-end 2> "$work/restore.err" || { cat "$work/restore.err"; fail "restore restart"; }
+dump r0 | cmp -s - "$work/src.txt" ||
+  fail "after a restart of a restore that had not committed, the namespace differs from the topic ($(dump r0 | wc -l) records)"
+echo "exactly once, with no periodic commit before the kill"
+
 echo "== restore into a namespace that has more buckets than the topic partitions"
 printf first | r --ns wide --buckets 8 append > /dev/null
 k --ns wide restore -t mkill --until-end
