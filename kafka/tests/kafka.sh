@@ -145,29 +145,32 @@ dups=$(topic_duplicates bkill b-check b)
 echo "duplicates: $dups (bound within one producer session: 0)"
 [ "$dups" -eq 0 ] || fail "broker restart: $dups duplicates from one idempotent producer session"
 
+# Restores topic "round" into namespace NS committing every INTERVAL ms,
+# kills it with SIGKILL once NS holds AT_LEAST records, restarts it to the
+# end, and checks every record is there once, in order, at its own offset.
+restore_killed_and_restarted() {
+  local ns=$1 interval=$2 at_least=$3
+  k_bg --ns "$ns" restore -t round --commit-interval "$interval"
+  kill_after 0 has_at_least "$ns" "$at_least"
+  local killed_at
+  killed_at=$(dump "$ns" | wc -l)
+  echo "killed after $killed_at records"
+  [ "$killed_at" -gt 0 ] && [ "$killed_at" -lt "$ROUND" ] || fail "the restore was not killed in the middle"
+  k --ns "$ns" restore -t round --until-end 2> "$work/restore.err" || { cat "$work/restore.err"; fail "restore restart"; }
+  dump "$ns" | cmp -s - "$work/src.txt" ||
+    fail "after a restore restart the namespace differs from the topic: $(dump "$ns" | wc -l) records, lost or repeated"
+}
+
 echo "== the restore killed in the middle, then restarted"
-k_bg --ns r restore -t round --commit-interval 100
-# Killed once a quarter is in, not after a fixed time: a fast machine (or
-# a smaller round) may otherwise finish first.
-kill_after 0 has_at_least r $((ROUND / 10))
-killed_at=$(dump r | wc -l)
-echo "killed after $killed_at records"
-[ "$killed_at" -gt 0 ] && [ "$killed_at" -lt "$ROUND" ] || fail "the restore was not killed in the middle"
-k --ns r restore -t round --until-end 2> "$work/restore.err" || { cat "$work/restore.err"; fail "restore restart"; }
-dump r | cmp -s - "$work/src.txt" || fail "after a restore restart the namespace differs from the topic (lost or repeated records)"
+# Killed once a tenth is in, not after a fixed time: a fast machine (or a
+# smaller round) may otherwise finish first.
+restore_killed_and_restarted r 100 $((ROUND / 10))
 echo "exactly once: every record once, in order, at its own offset"
 
 echo "== the restore killed before its first periodic commit, then restarted"
 # An hour between commits: only what the restore commits before its first
 # append tells the restart which of the bucket's records are its own.
-k_bg --ns r0 restore -t round --commit-interval 3600000
-kill_after 0 has_at_least r0 1000
-killed_at=$(dump r0 | wc -l)
-echo "killed after $killed_at records"
-[ "$killed_at" -gt 0 ] && [ "$killed_at" -lt "$ROUND" ] || fail "the restore was not killed in the middle"
-k --ns r0 restore -t round --until-end 2> "$work/restore.err" || { cat "$work/restore.err"; fail "restore restart"; }
-dump r0 | cmp -s - "$work/src.txt" ||
-  fail "after a restart of a restore that had not committed, the namespace differs from the topic ($(dump r0 | wc -l) records)"
+restore_killed_and_restarted r0 3600000 1000
 echo "exactly once, with no periodic commit before the kill"
 
 echo "== restore into a namespace that has more buckets than the topic partitions"
