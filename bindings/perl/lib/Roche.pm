@@ -178,7 +178,7 @@ sub append {
 
 # append with options, or with a value that needs checking.
 sub _append_checked {
-    my $db = $_[0]{handle} // _closed('append');
+    $_[0]{handle} // _closed('append');
     my ($ns, $id);
     if (@_ > 2) {
         my (undef, undef, %options) = @_;
@@ -194,14 +194,15 @@ sub _append_checked {
         _check_bytes(my $copy = $$value, 'append', 'value');
         $value = \$copy;
     }
-    my $rc = Roche::FFI::roche_append_fast($db, $ns, $id, $$value, length $$value, \my $offset);
+    my $rc = Roche::FFI::roche_append_fast($_[0]{handle}, $ns, $id, $$value, length $$value, \my $offset);
+    $_[0]{handle} // _closed('append');
     _fail($rc, 'append') if $rc != OK;
     return $offset;
 }
 
 sub append_many {
     my ($self, $values, %options) = @_;
-    my $db = $self->{handle} // _closed('append_many');
+    $self->{handle} // _closed('append_many');
     my ($ns, $id) = _options(\%options, 'append_many', qw(namespace id));
     _invalid('append_many', 'values must be an array reference') unless ref $values eq 'ARRAY';
     # The caller's values are used as they are (no copy, as in append),
@@ -220,16 +221,18 @@ sub append_many {
     if (unpack('%64' . Roche::FFI::SIZE_T_PACK . '*', $lens) > MAX_VALUE) {
         my ($too_big) = grep { length $values->[$_] > MAX_VALUE } 0 .. $#$values;
         if (defined $too_big) {
-            my $rc = Roche::FFI::roche_append($db, $ns, $id, scalar_to_buffer($values->[$too_big]), undef);
+            my $rc = Roche::FFI::roche_append($self->{handle}, $ns, $id, scalar_to_buffer($values->[$too_big]), undef);
+            $self->{handle} // _closed('append_many');
             _fail($rc, "append_many: value $too_big") if $rc != OK;
             Roche::Error->throw(EINTERNAL, "append_many: value $too_big: libroche stored over 4 GiB - 1");
         }
     }
     my $data = join '', @$values;
     my $offsets = "\0" x (8 * @$values);
-    my $rc = Roche::FFI::roche_append_many($db, $ns, $id, scalar_to_pointer($data),
+    my $rc = Roche::FFI::roche_append_many($self->{handle}, $ns, $id, scalar_to_pointer($data),
                                            scalar_to_pointer($lens), scalar(@$values),
                                            scalar_to_pointer($offsets));
+    $self->{handle} // _closed('append_many');
     _fail($rc, 'append_many') if $rc != OK;
     return [unpack 'Q*', $offsets];
 }
@@ -318,7 +321,7 @@ sub _get_slow {
 # pointer) copies the value, once, from the store's mapping, and gives the
 # view to release.
 sub _get_through_view {
-    my $db = $_[0]{handle} // _closed('get');
+    $_[0]{handle} // _closed('get');
     my $offset = $_[1];
     my $ns;
     if (@_ > 2) {
@@ -328,9 +331,13 @@ sub _get_through_view {
     _check_offset($offset, 'get', 'offset') unless defined $offset && !ref $offset && $offset =~ /\A[0-9]{1,19}\z/;
     my $slot = pop(@VIEW_SLOTS) // _new_slot(0);
     my $at = $slot->[1];
-    my $rc = Roche::FFI::roche_get_view_fast($db, $ns, $offset, $at + 32, $at + 24, $at + 16);
+    # The handle is read here, in the call's own arguments, as in get:
+    # reading the offset (or a %SIG handler before this line) may have
+    # closed the store.
+    my $rc = Roche::FFI::roche_get_view_fast($_[0]{handle}, $ns, $offset, $at + 32, $at + 24, $at + 16);
     if ($rc != OK) {
         push @VIEW_SLOTS, $slot;
+        _closed('get') unless defined $_[0]{handle};
         _fail($rc, "get $offset", $offset);
     }
     my ($value, $view) = unpack 'x16 Q/P Q', $slot->[0];
@@ -347,14 +354,15 @@ sub _get_through_view {
 # statuses), whatever the number of offsets.
 sub multi_get {
     my ($self, $offsets, %options) = @_;
-    my $db = $self->{handle} // _closed('multi_get');
+    $self->{handle} // _closed('multi_get');
     my ($ns) = _options(\%options, 'multi_get', 'namespace');
     _invalid('multi_get', 'offsets must be an array reference') unless ref $offsets eq 'ARRAY';
     my $count = @$offsets;
     return [] unless $count;
     my $request = _pack_offsets($offsets, 'multi_get');
 
-    my $rc = Roche::FFI::roche_multiget($db, $ns, scalar_to_pointer($request), $count, \my $result);
+    my $rc = Roche::FFI::roche_multiget($self->{handle}, $ns, scalar_to_pointer($request), $count, \my $result);
+    $self->{handle} // _closed('multi_get');
     _fail($rc, 'multi_get') if $rc != OK;
     my $buffer = Roche::FFI::roche_values_buffer($result, \my $size);
     my $bytes = $size ? buffer_to_scalar($buffer, $size) : '';
@@ -506,10 +514,11 @@ sub bucket_range {
 
 sub sync {
     my ($self, %options) = @_;
-    my $db = $self->{handle} // _closed('sync');
+    $self->{handle} // _closed('sync');
     my $one = exists $options{namespace};
     my ($ns) = _options(\%options, 'sync', 'namespace');
-    my $rc = $one ? Roche::FFI::roche_sync_namespace($db, $ns) : Roche::FFI::roche_sync($db);
+    my $rc = $one ? Roche::FFI::roche_sync_namespace($self->{handle}, $ns) : Roche::FFI::roche_sync($self->{handle});
+    $self->{handle} // _closed('sync');
     _fail($rc, 'sync') if $rc != OK;
     return;
 }
@@ -566,11 +575,12 @@ my @STAT_FIELDS = qw(buckets records bytes oldest_ns newest_ns damaged_ranges da
 
 sub stat {
     my $self = shift;
-    my $db = $self->{handle} // _closed('stat');
+    $self->{handle} // _closed('stat');
     my $ns = _namespace_arg('stat', @_);
     _check_name($ns, 'stat', 'namespace');
     my $info = pack 'LLQ9', 2, 0, (0) x 9;    # roche_stat_info, ROCHE_STAT_VERSION 2
-    my $rc = Roche::FFI::roche_stat($db, $ns, scalar_to_pointer($info));
+    my $rc = Roche::FFI::roche_stat($self->{handle}, $ns, scalar_to_pointer($info));
+    $self->{handle} // _closed('stat');
     _fail($rc, 'stat') if $rc != OK;
     my (undef, @values) = unpack 'LLQ9', $info;
     my %stat;
@@ -582,9 +592,10 @@ sub stat {
 
 sub _namespace_call {
     my ($self, $what, $ns, $call) = @_;
-    my $db = $self->{handle} // _closed($what);
+    $self->{handle} // _closed($what);
     _check_name($ns, $what, 'namespace');
-    my $rc = $call->($db, $ns);
+    my $rc = $call->($self->{handle}, $ns);
+    $self->{handle} // _closed($what);
     _fail($rc, $what) if $rc != OK;
     # Scans of the namespace closed or deleted drop the records they fetched.
     $_->_namespace_closed($ns) for grep { defined } values %{ $self->{scans} };

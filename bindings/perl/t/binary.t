@@ -121,6 +121,42 @@ subtest 'get releases its view' => sub {
     is($db->get($offset, namespace => 'release'), 'value', 'and get after it');
 };
 
+# The handle is read in the call's own argument list: reading the offset
+# (a tied scalar here, as a %SIG handler could) closes the store first,
+# and the get says so instead of passing libroche the freed handle.
+{
+    package CloseOnFetch;
+    sub TIESCALAR { my ($class, $store, $offset) = @_; bless [$store, $offset], $class }
+    sub FETCH { $_[0][0]->close; $_[0][1] }
+}
+subtest 'a get through a view whose store closes meanwhile' => sub {
+    my $store = Roche->open(fresh_root());
+    tie my $offset, 'CloseOnFetch', $store, $store->append('value');
+    is(error_of { $store->_get_through_view($offset) }->code, ECLOSED, 'the closed store is named');
+};
+
+# The same for every call that reads its arguments after it has looked at
+# the handle: each says ECLOSED, and none passes libroche the freed handle
+# (which crashed perl before).
+subtest 'calls whose store closes while their arguments are read' => sub {
+    my %calls = (
+        'append with options' => sub { $_[0]->append($_[1], namespace => 'n') },
+        'append_many'         => sub { $_[0]->append_many([$_[1]]) },
+        'multi_get'           => sub { $_[0]->multi_get([$_[1]]) },
+        'stat'                => sub { $_[0]->stat(namespace => $_[1]) },
+        'sync of a namespace' => sub { $_[0]->sync(namespace => $_[1]) },
+        'close_namespace'     => sub { $_[0]->close_namespace(namespace => $_[1]) },
+        'delete_namespace'    => sub { $_[0]->delete_namespace(namespace => $_[1]) },
+    );
+    for my $name (sort keys %calls) {
+        my $store = Roche->open(fresh_root());
+        # An offset that exists, which is also a valid value and name.
+        tie my $argument, 'CloseOnFetch', $store, $store->append('value');
+        my $error = error_of { $calls{$name}->($store, $argument) };
+        is($error && $error->code, ECLOSED, "$name: the closed store is named");
+    }
+};
+
 subtest 'a libroche without roche_get_into' => sub {
     my $script = <<'PERL';
 use FFI::Platypus;
