@@ -136,6 +136,9 @@
  *   serialized; gets and scans never wait for appends. A roche_scan
  *   iterator and a roche_values result belong to one thread at a time.
  *   roche_close() must not race with other calls on the same handle.
+ *   Opening, closing or deleting a namespace waits for the calls already
+ *   running on the handle and holds new ones back until it is done, so
+ *   however busy the other threads keep the handle, it is never starved.
  *   A writable handle starts one thread of its own on its first append: it
  *   takes the page faults of the file space appends are about to fill
  *   (MADV_POPULATE_WRITE), so the appending threads find the pages ready;

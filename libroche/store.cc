@@ -149,7 +149,7 @@ void Store::start_syncer() {
 void Store::retain_open_namespaces() {
     std::vector<std::string> names;
     {
-        std::shared_lock<std::shared_mutex> lock(mu_);
+        std::shared_lock<ReaderGate> lock(mu_);
         for (const auto &entry : open_) names.emplace_back(entry.first);
     }
     uint64_t now_ns = wall_clock_ns();
@@ -180,7 +180,7 @@ void Store::stop_syncer() {
 
 int Store::close() {
     stop_syncer();
-    std::unique_lock<std::shared_mutex> lock(mu_);
+    std::unique_lock<ReaderGate> lock(mu_);
     int rc = ROCHE_OK;
     while (!open_.empty()) {
         int closed = release(open_.begin());
@@ -222,7 +222,7 @@ void Store::make_room(std::string_view keep) {
     for (int round = 0; open_files_->load(std::memory_order_relaxed) + 2 > max_open_files_ && round < 64; round++) {
         std::string victim;
         {
-            std::shared_lock<std::shared_mutex> lock(mu_);
+            std::shared_lock<ReaderGate> lock(mu_);
             uint64_t oldest = UINT64_MAX;
             for (const auto &entry : open_)
                 if (entry.first != keep && entry.second->last_used() < oldest) {
@@ -244,7 +244,7 @@ int Store::open_namespace(std::string_view name, bool create) {
         std::lock_guard<std::mutex> opening(*g);
         bool open;
         {
-            std::shared_lock<std::shared_mutex> lock(mu_);
+            std::shared_lock<ReaderGate> lock(mu_);
             open = open_.count(name) != 0;
         }
         if (!open) {
@@ -260,7 +260,7 @@ int Store::open_namespace(std::string_view name, bool create) {
             std::shared_ptr<Namespace> ns;
             rc = Namespace::open(root_ + "/" + std::string(name), std::string(name), no, &ns);
             if (rc == ROCHE_OK) {
-                std::unique_lock<std::shared_mutex> lock(mu_);
+                std::unique_lock<ReaderGate> lock(mu_);
                 open_.emplace(ns->name(), std::move(ns));
             }
             if (rc == ROCHE_OK && no.create) root_dirty_.store(true);  // it may be a new directory
@@ -284,7 +284,7 @@ int Store::with_namespace(const char *ns, bool create, Fn &&fn) {
     if (rc != ROCHE_OK) return rc;
     for (int fresh = 0;;) {
         {
-            std::shared_lock<std::shared_mutex> lock(mu_);
+            std::shared_lock<ReaderGate> lock(mu_);
             auto it = open_.find(name);
             if (it != open_.end()) {
                 it->second->touch(tick_.load(std::memory_order_relaxed));
@@ -306,7 +306,7 @@ void Store::forget_namespace(std::string_view name) {
     std::shared_ptr<std::mutex> g = gate(name);
     {
         std::lock_guard<std::mutex> closing(*g);
-        std::unique_lock<std::shared_mutex> lock(mu_);
+        std::unique_lock<ReaderGate> lock(mu_);
         auto it = open_.find(name);
         if (it != open_.end()) release(it);
     }
@@ -570,7 +570,7 @@ int Store::close_namespace(const char *ns) {
     std::shared_ptr<std::mutex> g = gate(name);
     {
         std::lock_guard<std::mutex> closing(*g);  // waits for an open in progress
-        std::unique_lock<std::shared_mutex> lock(mu_);
+        std::unique_lock<ReaderGate> lock(mu_);
         auto it = open_.find(name);
         if (it == open_.end())
             rc = fail(ROCHE_ENOTFOUND, "namespace \"" + std::string(name) + "\" is not open");
@@ -591,7 +591,7 @@ int Store::delete_namespace(const char *ns) {
     {
         std::lock_guard<std::mutex> deleting(*g);  // waits for an open in progress
         {
-            std::unique_lock<std::shared_mutex> lock(mu_);
+            std::unique_lock<ReaderGate> lock(mu_);
             auto it = open_.find(name);
             if (it != open_.end()) {
                 it->second->mark_removed();  // its followers end, not reopen it
@@ -632,7 +632,7 @@ int Store::sync_namespace(const char *ns) {
 int Store::sync_all() {
     if (int rc = check_process()) return rc;
     if (opts_.read_only) return fail(ROCHE_EREADONLY, "the store was opened read-only");
-    std::shared_lock<std::shared_mutex> lock(mu_);
+    std::shared_lock<ReaderGate> lock(mu_);
     for (auto &entry : open_) {
         int rc = entry.second->sync();
         if (rc != ROCHE_OK) return rc;

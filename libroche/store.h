@@ -14,6 +14,7 @@
 
 #include "fork_guard.h"
 #include "prefaulter.h"
+#include "reader_gate.h"
 #include <vector>
 
 #include "namespace.h"
@@ -129,9 +130,11 @@ private:
     uint64_t fork_generation_;  // a child of fork() may not use this handle
     uint64_t owner_tag_ = new_owner_tag();  // what a child's close gives back (fork_guard.h)
     std::unique_ptr<Prefaulter> prefaulter_;  // writable handles (prefaulter.h)
-    // Shared by every call for its whole length; exclusive to close or
-    // delete a namespace, so no call ever runs on a released one.
-    std::shared_mutex mu_;
+    // Shared by every call for its whole length; exclusive to open, close
+    // or delete a namespace, so no call ever runs on a released one. A
+    // ReaderGate, not a std::shared_mutex: a waiting close stops new calls
+    // (reader_gate.h says why).
+    ReaderGate mu_;
     OpenMap open_;
     // Descriptors held by open bucket files, and the bound make_room()
     // keeps them under; tick_ orders namespaces by last use.
