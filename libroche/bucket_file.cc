@@ -305,7 +305,10 @@ int BucketFile::entry_record(const IndexEntry *e, uint64_t i, uint64_t end, Reco
         return unless_dropped(rec->pos, fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, rec->pos) +
                                                                   " of " + path_ + " does not match its index entry (damaged)"));
     };
-    if (next > end || next < rec->pos + kHeaderSize || next - rec->pos - kHeaderSize > ROCHE_MAX_VALUE)
+    // Written without sums that can wrap: a damaged entry may hold any
+    // position, 2^64 - 1 included (fuzz_companion found one that did).
+    if (rec->pos > next || next > end || next - rec->pos < kHeaderSize ||
+        next - rec->pos - kHeaderSize > ROCHE_MAX_VALUE)
         return damaged();
     int rc = read_header(rec->pos, rec->header);
     if (rc != ROCHE_OK) return rc;
