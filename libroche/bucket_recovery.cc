@@ -89,9 +89,18 @@ int BucketFile::recover() {
     int rc = raw_.open(path_, O_RDWR);
     bool created = rc == ROCHE_ENOTFOUND && opts_.create;
     if (rc != ROCHE_OK && !created) return rc;
+    // A bucket file with no companion gets one built under another name,
+    // renamed into place once whole. A kill in the middle leaves no
+    // companion, and the next open builds it again; a half-built one, which
+    // trusts nothing past its end, would have had every record it had not
+    // reached cut as a tail (seen: roche import killed in its verify pass).
+    const std::string idx_path = path_.substr(0, path_.size() - 4) + ".idx";
+    const std::string building_path = idx_path + ".building";
+    bool adopting = !created && access(idx_path.c_str(), F_OK) != 0 && errno == ENOENT;
+    if (adopting && unlink(building_path.c_str()) != 0 && errno != ENOENT)
+        return fail_errno(building_path, errno);
     IndexState state;
-    if ((rc = windex_.open_writable(path_.substr(0, path_.size() - 4) + ".idx", &state)) != ROCHE_OK)
-        return rc;
+    if ((rc = windex_.open_writable(adopting ? building_path : idx_path, &state)) != ROCHE_OK) return rc;
     if (created && (rc = raw_.open(path_, O_RDWR | O_CREAT)) != ROCHE_OK) return rc;
     struct stat st;
     if (fstat(raw_.fd(), &st) != 0) return fail_errno(path_, errno);
@@ -173,6 +182,7 @@ int BucketFile::recover() {
     recorded_buckets_ = std::max(windex_.recorded_buckets(), opts_.buckets);
     windex_.set_first_kept(first, first_pos);
     windex_.claim(inode_, n, recorded_buckets_);
+    if (adopting && (rc = windex_.rename_to(idx_path)) != ROCHE_OK) return rc;
     // claim() cleared kFlagClosed: on the disk too, before any append, so a
     // machine crash cannot bring back a clean close that is over.
     if (state.closed && (rc = windex_.sync_live_area()) != ROCHE_OK) return rc;

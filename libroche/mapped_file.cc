@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 
 #include "error.h"
 #include "fork_guard.h"
@@ -206,6 +207,12 @@ int MappedFile::sync_range(uint64_t from, uint64_t to) const {
 
 int MappedFile::datasync() const {
     if (fdatasync(fd_) != 0) return fail_errno(path_ + ": fdatasync", errno);
+    return ROCHE_OK;
+}
+
+int MappedFile::rename_to(const std::string &path) {
+    if (::rename(path_.c_str(), path.c_str()) != 0) return fail_errno(path_ + ": renaming to " + path, errno);
+    path_ = path;
     return ROCHE_OK;
 }
 

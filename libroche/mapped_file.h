@@ -64,6 +64,9 @@ public:
     const std::string &path() const { return path_; }
     bool writable() const { return writable_; }
 
+    // Gives the open file another name (rename(2)); the mapping stays.
+    int rename_to(const std::string &path);
+
     // Unmaps everything and closes the file.
     void close();
 

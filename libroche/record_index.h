@@ -184,6 +184,7 @@ public:
     int checkpoint(uint64_t count, uint64_t end, uint64_t raw_inode);
 
     const std::string &path() const { return file_.path(); }
+    int rename_to(const std::string &path) { return file_.rename_to(path); }
     void close() { file_.close(); }
 
 private:
