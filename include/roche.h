@@ -96,7 +96,10 @@
  *   - A store in rochefort's own format (no companions) opens. A writable
  *     open builds each companion from the records whose headers check out,
  *     from the start to the first that does not (their values cannot be
- *     checked: there is no checksum to check them against). A read-only
+ *     checked: there is no checksum to check them against). It is built
+ *     as append.<n>.idx.building and renamed into place once whole, so a
+ *     kill during that open leaves no companion and the next open builds
+ *     it again, losing nothing (tests/reliability/adopt.c). A read-only
  *     handle on a bucket without a companion checks headers only and ends
  *     a scan at the first header that fails.
  *   - No fsync unless asked for: roche_sync(), ROCHE_SYNC_ALWAYS, or the
