@@ -115,6 +115,14 @@ public:
     uint64_t seek(const BucketExtent &ext, uint64_t pos);
     int next(const BucketExtent &ext, uint64_t *cursor, RecordRef *rec, const uint8_t **value,
              std::vector<uint8_t> &scratch);
+    // The fast path of next() for a writable, indexed bucket: up to max
+    // records from the cursor in one tight loop, each checked exactly as
+    // next() checks it, written to the arrays at [0, n) (any may be NULL).
+    // Stops before the first record that fails a check, and before records
+    // retention dropped: next() then reports or passes it. Returns n (0 for
+    // a bucket it does not serve: read-only, or with no companion).
+    size_t next_run(const BucketExtent &ext, uint64_t *cursor, size_t max, uint64_t *offsets,
+                    const void **data, size_t *lens, uint64_t *times) const;
     // Where the record at a cursor starts (the extent's end past its last).
     uint64_t cursor_position(const BucketExtent &ext, uint64_t cursor) const;
 

@@ -71,6 +71,17 @@ int Follow::take(uint32_t bucket, size_t max, uint64_t *offsets, const void **da
         l.cursor = file->seek(ext, l.pos);
     l.has_cursor = true;
     while (*n < max) {
+        // Runs of whole records at once; a record that fails or was
+        // dropped, and the end of the bucket, come through next() below.
+        size_t got = file->next_run(ext, &l.cursor, max - *n, offsets ? offsets + *n : nullptr,
+                                    data ? data + *n : nullptr, lens ? lens + *n : nullptr,
+                                    times ? times + *n : nullptr);
+        if (got) {
+            l.pos = file->cursor_position(ext, l.cursor);
+            l.owed = true;
+            *n += got;
+            continue;
+        }
         uint64_t cursor = l.cursor;
         RecordRef rec;
         const uint8_t *value = nullptr;

@@ -57,6 +57,16 @@ int Scan::next_batch(size_t max, uint64_t *offsets, const void **data, size_t *l
     size_t n = 0;
     int rc = ROCHE_OK;
     while (n < max) {
+        // Inside a bucket, whole runs of records come at once; the step
+        // below enters buckets, ends them, and deals with a record that
+        // fails or was dropped.
+        if (entered_ && current_) {
+            size_t got = current_->next_run(extent_, &cursor_, max - n, offsets ? offsets + n : nullptr,
+                                            data ? data + n : nullptr, lens ? lens + n : nullptr,
+                                            times ? times + n : nullptr);
+            n += got;
+            if (got) continue;
+        }
         // A failing record ends a batch that has records: it is returned
         // alone, as the result of the next call.
         Position before{bucket_, from_pos_, entered_, extent_, cursor_, current_};
