@@ -95,7 +95,8 @@ public:
 
     // Finds the record that starts at pos: ROCHE_ENOTFOUND at or past the
     // end, ROCHE_ECORRUPT when no record starts there or its header is bad.
-    int locate(uint64_t pos, RecordRef *rec);
+    // prefetched: the caller asked for prefetch(pos) already (multiget).
+    int locate(uint64_t pos, RecordRef *rec, bool prefetched = false);
     // Copies the value of a located record into dst and checks it:
     // ROCHE_ECORRUPT when it does not match its checksum.
     int copy_value(const RecordRef &rec, void *dst) const;

@@ -435,7 +435,7 @@ int Store::multiget(const char *ns, const uint64_t *offsets, size_t count, roche
         for (size_t i = 0; i < kPrefetchDistance; i++) prefetch(i);
         for (size_t i = 0; i < count; i++) {
             prefetch(i + kPrefetchDistance);
-            int status = buckets[i] ? buckets[i]->locate(offset_position(offsets[i]), &records[i])
+            int status = buckets[i] ? buckets[i]->locate(offset_position(offsets[i]), &records[i], true)
                                     : no_bucket(space.dir(), offsets[i]);
             if (status == kStale) return kStale;
             builder.set(i, status, status == ROCHE_OK ? records[i].length : 0);
