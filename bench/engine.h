@@ -54,6 +54,10 @@ struct EngineKind {
 const std::vector<EngineKind> &engine_kinds();
 
 std::unique_ptr<Engine> open_roche(const std::string &dir);
+// libroche appending through roche_append_many, kTxnBatch values a call
+// (the append workload only: its writer returns no keys).
+std::unique_ptr<Engine> open_roche_batched(const std::string &dir);
+extern const EngineKind kRocheBatched;
 std::unique_ptr<Engine> open_rocksdb_wal(const std::string &dir);
 std::unique_ptr<Engine> open_rocksdb_nowal(const std::string &dir);
 std::unique_ptr<Engine> open_leveldb(const std::string &dir);

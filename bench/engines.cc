@@ -14,4 +14,7 @@ const std::vector<EngineKind> &engine_kinds() {
     return kinds;
 }
 
+const EngineKind kRocheBatched = {"libroche-many", "roche_append_many, 1000 values a call gathered into one buffer",
+                                  open_roche_batched};
+
 } // namespace bench

@@ -137,6 +137,10 @@ std::vector<EngineKind> chosen(const Config &config) {
     return out;
 }
 
+bool roche_chosen(const std::vector<EngineKind> &kinds) {
+    return std::any_of(kinds.begin(), kinds.end(), [](const EngineKind &k) { return k.name == "libroche"; });
+}
+
 void append_phase(const Config &config, const std::vector<EngineKind> &kinds) {
     const uint64_t append_bytes = config.append_mib << 20;
     const std::vector<std::pair<size_t, uint64_t>> sizes = {
@@ -153,6 +157,12 @@ void append_phase(const Config &config, const std::vector<EngineKind> &kinds) {
                 for (const auto &kind : kinds)
                     run_child("append " + kind.name, rep, [&, value_bytes = value_bytes, count = count, threads] {
                         return run_append(kind, config.data_dir + "/append-" + kind.name, value_bytes, threads, count);
+                    });
+                // libroche's batch call beside LMDB's and SQLite's batched
+                // transactions, for small values on one thread.
+                if (value_bytes == 50 && threads == 1 && roche_chosen(kinds))
+                    run_child("append " + kRocheBatched.name, rep, [&, count = count] {
+                        return run_append(kRocheBatched, config.data_dir + "/append-" + kRocheBatched.name, 50, 1, count);
                     });
             }
 }
@@ -179,8 +189,7 @@ void load_and_recovery_phase(const Config &config, const std::vector<EngineKind>
                 });
             run_child("recovery " + kind.name, rep, [&] { return run_recovery_open(kind, store_dir(config, kind)); });
         }
-    bool roche_chosen = std::any_of(kinds.begin(), kinds.end(), [](const EngineKind &k) { return k.name == "libroche"; });
-    for (int rep = 1; roche_chosen && rep <= config.reps; ++rep) {
+    for (int rep = 1; roche_chosen(kinds) && rep <= config.reps; ++rep) {
         std::string dir = config.data_dir + "/torn-tail";
         run_killed_child("torn-tail writer", rep, 400, [&](int fd) { run_torn_tail_writer(dir, [&] { say_ready(fd); }); });
         run_child("torn-tail recovery", rep, [&] { return run_torn_tail_recovery(dir); });
