@@ -33,36 +33,39 @@ static long now_us(void) {
     return t.tv_sec * 1000000L + t.tv_nsec / 1000;
 }
 
-/* Removes the namespace's companions (and anything but its bucket files):
- * what is left is a store as the seed format's own writer leaves it. */
-static void strip_companions(const char *root) {
+/* Calls fn(dir, name) for each entry of the namespace's directory but "."
+ * and ".."; returns the sum of what fn returned. */
+static int each_file(const char *root, int (*fn)(const char *dir, const char *name)) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/%s", root, NS);
     DIR *d = opendir(dir);
     CHECK(d != NULL);
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (e->d_name[0] == '.' || (n > 4 && strcmp(e->d_name + n - 4, ".raw") == 0)) continue;
-        char path[8192];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        CHECK(unlink(path) == 0);
-    }
+    int sum = 0;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) sum += fn(dir, e->d_name);
     closedir(d);
+    return sum;
 }
 
-/* Whether anything was saved aside as a cut tail. */
-static int has_cut_tail(const char *root) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/%s", root, NS);
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    struct dirent *e;
-    int found = 0;
-    while ((e = readdir(d)) != NULL) found |= strstr(e->d_name, ".cut-") != NULL;
-    closedir(d);
-    return found;
+/* Removes everything but bucket files: what is left is a store as the seed
+ * format's own writer leaves it, with no companions. */
+static int remove_unless_bucket_file(const char *dir, const char *name) {
+    size_t n = strlen(name);
+    if (n > 4 && strcmp(name + n - 4, ".raw") == 0) return 0;
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    CHECK(unlink(path) == 0);
+    return 1;
 }
+
+static int is_cut_tail(const char *dir, const char *name) {
+    (void)dir;
+    return strstr(name, ".cut-") != NULL;
+}
+
+static void strip_companions(const char *root) { each_file(root, remove_unless_bucket_file); }
+static int has_cut_tail(const char *root) { return each_file(root, is_cut_tail) > 0; }
 
 /* The child: the first writable open builds the companions of every bucket
  * as the namespace opens (one get opens it). */
