@@ -39,6 +39,14 @@ int pread_full(int fd, void *dst, size_t n, uint64_t pos, const std::string &pat
 
 std::string offset_text(uint32_t bucket, uint64_t pos) { return std::to_string(make_offset(bucket, pos)); }
 
+// Whether an entry at pos, followed by one at next, can hold a record that
+// ends within end: in order, room for a header, a value no longer than a
+// record holds. Written without sums that can wrap: a damaged entry may hold
+// any position, 2^64 - 1 included (fuzz_companion found one that did).
+bool entry_span_fits(uint64_t pos, uint64_t next, uint64_t end) {
+    return pos <= next && next <= end && next - pos >= kHeaderSize && next - pos - kHeaderSize <= ROCHE_MAX_VALUE;
+}
+
 }  // namespace
 
 uint64_t BucketFile::file_size() const {
@@ -85,11 +93,7 @@ int BucketFile::entry_record(const IndexEntry *e, uint64_t i, uint64_t end, Reco
         return unless_dropped(rec->pos, fail(ROCHE_ECORRUPT, "record at offset " + offset_text(index_, rec->pos) +
                                                                   " of " + path_ + " does not match its index entry (damaged)"));
     };
-    // Written without sums that can wrap: a damaged entry may hold any
-    // position, 2^64 - 1 included (fuzz_companion found one that did).
-    if (rec->pos > next || next > end || next - rec->pos < kHeaderSize ||
-        next - rec->pos - kHeaderSize > ROCHE_MAX_VALUE)
-        return damaged();
+    if (!entry_span_fits(rec->pos, next, end)) return damaged();
     int rc = read_header(rec->pos, rec->header);
     if (rc != ROCHE_OK) return rc;
     rec->length = header_length(rec->header);
@@ -309,8 +313,8 @@ size_t BucketFile::next_run(const BucketExtent &ext, uint64_t *cursor, size_t ma
             if (ahead < ext.end) __builtin_prefetch(base + ahead);
         }
         uint64_t pos = e[i].pos, next = e[i + 1].pos;
-        // entry_record()'s checks, written so that no sum can wrap.
-        if (pos > next || next > ext.end || next - pos < kHeaderSize) break;
+        // entry_record()'s checks.
+        if (!entry_span_fits(pos, next, ext.end)) break;
         const uint8_t *header = base + pos;
         uint64_t length = next - pos - kHeaderSize;
         if (header_length(header) != length) break;
